@@ -1,0 +1,23 @@
+"""User-facing errors.
+
+Anything a user can get wrong -- a flag value, a missing data file, a GPU that is not there, a learning
+rate that makes the cost diverge -- is raised as an :class:`MxdlError` whose message says what was wrong
+and what to do.  The command-line scripts print that message as one line and exit non-zero; library
+users catch it like any other exception.
+"""
+
+
+class MxdlError(Exception):
+    """An error caused by the user's input or environment, with a message meant for that user."""
+
+
+class DataError(MxdlError):
+    """A data file is missing, truncated, corrupt or does not match its partner file."""
+
+
+class ContextError(MxdlError):
+    """A device (``cpu``/``gpu``) specification is malformed or names a device that is not there."""
+
+
+class DivergedError(MxdlError):
+    """The cost became NaN or infinite during training (usually: the learning rate is too high)."""

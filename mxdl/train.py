@@ -1,0 +1,320 @@
+"""Training: gradient descent, SGD and mini-batch SGD as one loop whose only knob is ``batch_size``.
+
+The talk's three optimisers are one algorithm, ``w <- w - lr * gradient of the cost on a batch``:
+
+* ``batch_size=None`` (or N): gradient descent, one update per epoch;
+* ``batch_size=1``: stochastic gradient descent, N updates per epoch;
+* ``batch_size=b``: mini-batch SGD, ceil(N / b) updates per epoch.
+
+The last, short batch is kept and ``trainer.step`` is told its true size, so every sample counts once
+per epoch and every update is the mean gradient of the samples it saw.
+
+The loop is also the fast path every script and notebook uses: the data set lives in NDArrays on the
+device (shuffled once per epoch with one ``take``, batches are zero-copy slices), the loss is computed
+inside the same hybridized graph as the net, and the host waits for the device only every
+``sync_every`` batches (for the progress bar and the divergence check) and at the end of the epoch.
+Several contexts train data-parallel (``split_and_load`` + the Trainer's kvstore); a ``dist_*``
+kvstore trains on this worker's shard of the data.
+"""
+import csv
+import dataclasses
+import io
+import json
+import math
+import time
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon, nd
+
+from .context import parse_ctx
+from .errors import DivergedError, MxdlError
+from .utils import atomic_write
+
+
+@dataclasses.dataclass
+class EpochStats:
+    """What one epoch (one pass over the training data) did."""
+
+    epoch: int
+    cost: float  # mean loss over the epoch's training samples, as seen during the epoch
+    train_acc: float  # accuracy on the training batches as they were seen during the epoch
+    test_acc: float  # accuracy on the test data after the epoch (nan when there is none)
+    updates: int  # trainer steps this epoch: 1 for GD, N for SGD, ceil(N/b) for mini-batch
+    seconds: float
+    samples_per_sec: float
+
+
+class History(list):
+    """A list of :class:`EpochStats`, one per epoch, that printing, plotting and tests all consume."""
+
+    fields = [f.name for f in dataclasses.fields(EpochStats)]
+
+    def column(self, name):
+        """All epochs' values of one field, e.g. ``history.column('cost')``."""
+        if name not in self.fields:
+            raise KeyError(f"no column {name!r}; columns are {', '.join(self.fields)}")
+        return [getattr(stats, name) for stats in self]
+
+    @property
+    def last(self):
+        """The last epoch's stats."""
+        return self[-1]
+
+    def to_dicts(self):
+        return [dataclasses.asdict(stats) for stats in self]
+
+    def to_csv(self, path):
+        """Write one row per epoch to ``path`` (atomically)."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.fields)
+        writer.writeheader()
+        writer.writerows(self.to_dicts())
+        with atomic_write(path, "w") as f:
+            f.write(buffer.getvalue())
+
+    def to_json(self, path):
+        """Write the history as a JSON list of objects to ``path`` (atomically)."""
+        text = json.dumps(self.to_dicts(), indent=2, allow_nan=True)
+        with atomic_write(path, "w") as f:
+            f.write(text + "\n")
+
+
+def argmax_label(y_hat):
+    """Multiclass prediction: the class with the highest score (``y_hat`` is batch x classes)."""
+    return y_hat.argmax(axis=1)
+
+
+class _NetWithLoss(gluon.HybridBlock):
+    """``net`` and ``loss_fn`` in one graph, so that a hybridized step is one call per batch."""
+
+    def __init__(self, net, loss_fn):
+        super().__init__(prefix="")
+        with self.name_scope():
+            self.net = net
+            self.loss_fn = loss_fn
+
+    def hybrid_forward(self, F, X, y):  # pylint: disable=arguments-differ
+        y_hat = self.net(X)
+        return self.loss_fn(y_hat, y), y_hat
+
+
+class _NetWithLossImperative(gluon.Block):
+    """The same for a plain (non-hybrid) ``Block``."""
+
+    def __init__(self, net, loss_fn):
+        super().__init__(prefix="")
+        with self.name_scope():
+            self.net = net
+            self.loss_fn = loss_fn
+
+    def forward(self, X, y):  # pylint: disable=arguments-differ
+        y_hat = self.net(X)
+        return self.loss_fn(y_hat, y), y_hat
+
+
+def _check_hyperparameters(n, num_epochs, batch_size, lr):
+    if n == 0:
+        raise MxdlError("the training data is empty: give at least one sample")
+    if not isinstance(num_epochs, (int, np.integer)) or num_epochs < 1:
+        raise MxdlError(f"num_epochs must be an integer >= 1, got {num_epochs!r}")
+    if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
+                                   or not 1 <= batch_size <= n):
+        raise MxdlError(f"batch_size must be an integer from 1 to the number of training samples "
+                        f"({n}), or None for gradient descent; got {batch_size!r}")
+    if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise MxdlError(f"the learning rate must be a number > 0, got {lr!r}")
+
+
+def _as_arrays(data, what):
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise MxdlError(f"{what} data must be an (X, y) pair")
+    X, y = data
+    X = X.asnumpy() if isinstance(X, nd.NDArray) else np.asarray(X)
+    y = y.asnumpy() if isinstance(y, nd.NDArray) else np.asarray(y)
+    if len(X) != len(y):
+        raise MxdlError(f"{what} data has {len(X)} inputs X but {len(y)} labels y: they must match")
+    return X, y
+
+
+def _to_device(X, y, ctx):
+    return nd.array(X, ctx=ctx, dtype="float32"), nd.array(y, ctx=ctx, dtype="float32")
+
+
+def _wrap(net, loss_fn, hybridize):
+    if isinstance(net, gluon.HybridBlock) and isinstance(loss_fn, gluon.HybridBlock):
+        model = _NetWithLoss(net, loss_fn)
+        if hybridize:
+            model.hybridize(static_alloc=True, static_shape=True)
+        return model
+    return _NetWithLossImperative(net, loss_fn)
+
+
+def _place_params(net, ctxs):
+    params = net.collect_params()
+    for param in params.values():
+        if param.list_ctx() != ctxs:
+            params.reset_ctx(ctxs)
+            return
+
+
+def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
+    """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay)."""
+    ctxs = parse_ctx(ctxs) if ctxs is not None else net.collect_params().list_ctx()
+    if len(ctxs) > 1 and kvstore is None:
+        # With no kvstore each device's Trainer updates its own copy: the copies silently diverge.
+        raise MxdlError("several devices need a kvstore to share gradients ('device' or 'local'); "
+                        "kvstore=None would train diverging copies")
+    optimizer_params = {"learning_rate": lr}
+    if momentum:
+        optimizer_params["momentum"] = momentum
+    if wd:
+        optimizer_params["wd"] = wd
+    return gluon.Trainer(net.collect_params(), "sgd", optimizer_params, kvstore=kvstore)
+
+
+def _shard(X, y, kv):
+    """This worker's equal-sized share of the data (equal so that dist_sync workers stay in step)."""
+    per_worker = len(X) // kv.num_workers
+    if per_worker == 0:
+        raise MxdlError(f"{len(X)} training samples cannot be shared by {kv.num_workers} workers")
+    start = kv.rank * per_worker
+    return X[start:start + per_worker], y[start:start + per_worker]
+
+
+def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None, momentum=0.0,
+        wd=0.0, kvstore="device", shuffle=True, seed=None, to_label=argmax_label, hybridize=True,
+        progress=False, trainer=None, on_epoch=None, sync_every=50):
+    """Train ``net`` by minimising the mean of ``loss_fn`` over ``train = (X, y)``; return a :class:`History`.
+
+    ``batch_size`` picks the algorithm (None/N: gradient descent, 1: SGD, b: mini-batch SGD).
+    ``net`` must be initialised; ``ctx`` (default: where its parameters are) may list several devices
+    for data-parallel training.  ``kvstore`` is the Trainer's (``'device'``, ``'local'``,
+    ``'dist_sync'``, ``'dist_async'`` or a KVStore); with a ``dist_*`` kvstore each worker trains on
+    its own shard, and the learning rate applies to the mean gradient of the global batch
+    (``batch_size`` x number of workers).  ``seed`` fixes the shuffling order (default: numpy's global
+    generator).  ``on_epoch(stats)`` is called after every epoch.
+    """
+    X, y = _as_arrays(train, "training")
+    if isinstance(kvstore, str) and kvstore.startswith("dist"):
+        kvstore = mx.kv.create(kvstore)
+    num_workers = getattr(kvstore, "num_workers", 1) if not isinstance(kvstore, str) else 1
+    if num_workers > 1:
+        X, y = _shard(X, y, kvstore)
+    n = len(X)
+    _check_hyperparameters(n, num_epochs, batch_size, lr)
+    batch_size = n if batch_size is None else int(batch_size)
+    ctxs = parse_ctx(ctx) if ctx is not None else net.collect_params().list_ctx()
+    _place_params(net, ctxs)
+    if trainer is None:
+        trainer = make_trainer(net, lr, momentum=momentum, wd=wd, kvstore=kvstore, ctxs=ctxs)
+    model = _wrap(net, loss_fn, hybridize)
+    rng = np.random.RandomState(seed) if seed is not None else np.random
+    # One copy of the data set on the device (on the first device when there are several:
+    # split_and_load copies each batch's parts to the others).
+    X_dev, y_dev = _to_device(X, y, ctxs[0])
+    test_data = _as_arrays(test, "test") if test is not None else None
+    history = History()
+    for epoch in range(1, num_epochs + 1):
+        start = time.time()
+        if shuffle:
+            order = nd.array(rng.permutation(n), ctx=ctxs[0], dtype="int64")
+            X_dev, y_dev = nd.take(X_dev, order), nd.take(y_dev, order)
+        cost, train_acc, updates = _train_epoch(
+            model, trainer, X_dev, y_dev, batch_size, ctxs, to_label, num_workers,
+            epoch=epoch, progress=progress, sync_every=sync_every)
+        seconds = time.time() - start
+        test_acc = float("nan")
+        if test_data is not None:
+            test_acc = evaluate(net, *test_data, ctx=ctxs, to_label=to_label)[1]
+        stats = EpochStats(epoch, cost, train_acc, test_acc, updates, seconds, n / seconds)
+        history.append(stats)
+        if on_epoch is not None:
+            on_epoch(stats)
+    return history
+
+
+def _diverged(epoch, value):
+    return DivergedError(f"the cost became {value} in epoch {epoch}: the learning rate is too high for "
+                         "this model and data; try a lower one (e.g. a tenth of it)")
+
+
+def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, epoch, progress,
+                 sync_every):
+    """One pass over (X, y) in order; returns (cost, train accuracy, number of updates)."""
+    from tqdm.auto import tqdm  # imported here so that importing mxdl stays light
+
+    n = len(X)
+    num_batches = -(-n // batch_size)
+    loss_sum = [nd.zeros(1, ctx=c) for c in ctxs]
+    correct = [nd.zeros(1, ctx=c) for c in ctxs]
+    bar = tqdm(total=n, desc=f"epoch {epoch}", unit="sample", leave=False, disable=not progress,
+               dynamic_ncols=True)
+    seen = 0
+    try:
+        for i in range(num_batches):
+            X_batch, y_batch = X[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
+            size = X_batch.shape[0]
+            if len(ctxs) == 1:
+                parts = [(X_batch, y_batch)]
+            else:
+                parts = list(zip(gluon.utils.split_and_load(X_batch, ctxs, even_split=False),
+                                 gluon.utils.split_and_load(y_batch, ctxs, even_split=False)))
+            with autograd.record():
+                outputs = [model(X_part, y_part) for X_part, y_part in parts]
+            autograd.backward([loss for loss, _ in outputs])
+            # The mean gradient of the samples actually in this batch (all workers' with dist_*).
+            trainer.step(size * num_workers)
+            for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
+                loss_sum[k] += loss.sum()
+                correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()
+            seen += size
+            if progress:
+                bar.update(size)
+            if (i + 1) % sync_every == 0 or i + 1 == num_batches:
+                # The only host sync: bounds how far Python runs ahead, feeds the bar, catches NaN.
+                cost = sum(s.asscalar() for s in loss_sum) / seen
+                if not math.isfinite(cost):
+                    raise _diverged(epoch, cost)
+                if progress:
+                    bar.set_postfix(cost=f"{cost:.4f}",
+                                    samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}", refresh=False)
+    finally:
+        bar.close()
+    accuracy = sum(c.asscalar() for c in correct) / n
+    return float(cost), float(accuracy), num_batches
+
+
+def evaluate(net, X, y, *, ctx=None, batch_size=1024, to_label=argmax_label, loss_fn=None):
+    """``(cost, accuracy)`` of ``net`` on ``(X, y)``; cost is ``nan`` unless ``loss_fn`` is given."""
+    X, y = _as_arrays((X, y), "evaluation")
+    if len(X) == 0:
+        raise MxdlError("cannot evaluate on empty data")
+    ctxs = parse_ctx(ctx) if ctx is not None else net.collect_params().list_ctx()
+    X_dev, y_dev = _to_device(X, y, ctxs[0])
+    loss_sum = [nd.zeros(1, ctx=c) for c in ctxs]
+    correct = [nd.zeros(1, ctx=c) for c in ctxs]
+    for start in range(0, len(X), batch_size):
+        X_batch, y_batch = X_dev[start:start + batch_size], y_dev[start:start + batch_size]
+        if len(ctxs) == 1:
+            parts = [(X_batch, y_batch)]
+        else:
+            parts = list(zip(gluon.utils.split_and_load(X_batch, ctxs, even_split=False),
+                             gluon.utils.split_and_load(y_batch, ctxs, even_split=False)))
+        for k, (X_part, y_part) in enumerate(parts):
+            y_hat = net(X_part)
+            correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()
+            if loss_fn is not None:
+                loss_sum[k] += loss_fn(y_hat, y_part).sum()
+    accuracy = sum(c.asscalar() for c in correct) / len(X)
+    cost = sum(s.asscalar() for s in loss_sum) / len(X) if loss_fn is not None else float("nan")
+    return float(cost), float(accuracy)
+
+
+def predict(net, X, *, ctx=None, batch_size=1024):
+    """The net's outputs ``y_hat`` for inputs ``X``, as one numpy array."""
+    X = X.asnumpy() if isinstance(X, nd.NDArray) else np.asarray(X, dtype="float32")
+    ctxs = parse_ctx(ctx) if ctx is not None else net.collect_params().list_ctx()
+    X_dev = nd.array(X, ctx=ctxs[0], dtype="float32")
+    outputs = [net(X_dev[start:start + batch_size]) for start in range(0, len(X), batch_size)]
+    return nd.concat(*outputs, dim=0).asnumpy()
