@@ -1,0 +1,96 @@
+"""Checksums of the real MNIST and Fashion-MNIST files, and how to compute one.
+
+A download is accepted only if the sha256 of its *uncompressed* contents is in this table. We hash
+the uncompressed bytes because the .gz wrappers differ between copies of the same data (Debian
+recompresses Fashion-MNIST; the shipped mnist-t10k copy is recompressed too), while the IDX bytes
+inside are identical everywhere.
+
+Where the values come from:
+
+* ``fashion-mnist``: computed for this project from Debian's package ``dataset-fashion-mnist``
+  (``gunzip -c FILE | sha256sum`` on /usr/share/datasets/fashion-mnist/*.gz); the same values are
+  published independently by public projects that verify Fashion-MNIST (found with code search).
+* ``mnist`` t10k files: computed for this project from the MNIST test set in
+  /work/shared/data/mnist-t10k (the files shipped as mxdl/data/embedded/mnist-t10k).
+* ``mnist`` train files: the MNIST training set is not available where mxdl was written, so these
+  are the values published by several independent public projects that list sha256 of the
+  uncompressed MNIST files (found with code search); those projects' t10k values equal the ones
+  computed here, and their uncompressed md5s (train-images 6bbc9ace898e44ae57da46a324031adb,
+  train-labels a25bea736e30d166cdddb491f175f624) are the widely published ones.
+
+For reference, MXNet 1.9.1's gluon.data.vision checks these sha1s of the mirror's *.gz* files
+(mxnet/gluon/data/vision/datasets.py); we do not use them, because only the mirror's own .gz
+files have them.
+    mnist:         train-images 6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d, train-labels
+                   2a80914081dc54586dbdf242f9805a6b8d2a15fc, t10k-images c3a25af1f52dad7f726cce8cacb138654b760d48,
+                   t10k-labels 763e7fa3757d93b0cdec073cef058b2004252c17
+    fashion-mnist: train-images 0cf37b0d40ed5169c6b3aba31069a9770ac9043d, train-labels
+                   236021d52f1e40852b06a4c3008d8de8aef1e40b, t10k-images 626ed6a7c06dd17c0eec72fa3be1740f146a2863,
+                   t10k-labels 17f9ab60e7257a1620f4ad76bbbaf857c3920701
+"""
+import hashlib
+import os
+import zlib
+
+from ..errors import DataError
+
+# dataset name -> IDX file name (without .gz) -> sha256 of the uncompressed file
+SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    },
+}
+
+
+class UncompressedHash:
+    """A running sha256 of a file's uncompressed bytes, fed the file's bytes chunk by chunk.
+
+    ``gz=True`` gunzips on the fly, so a download can be checked while it is written (no second pass).
+    """
+
+    def __init__(self, gz):
+        self._sha256 = hashlib.sha256()
+        # 16 + MAX_WBITS: expect a gzip header and trailer (and check the trailer's CRC).
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gz else None
+
+    def update(self, chunk):
+        self._sha256.update(self._inflate.decompress(chunk) if self._inflate else chunk)
+
+    def hexdigest(self):
+        """The sha256; raises zlib.error / EOFError if the gzip stream was corrupt or cut short."""
+        if self._inflate is not None:
+            self._sha256.update(self._inflate.flush())
+            if not self._inflate.eof:
+                raise EOFError("compressed data ended before the end of the gzip stream")
+        return self._sha256.hexdigest()
+
+
+def sha256_uncompressed(path, chunk_size=1 << 20):
+    """The sha256 of ``path``'s uncompressed contents (gunzipped if the name ends in ``.gz``)."""
+    path = os.fspath(path)
+    digest = UncompressedHash(gz=path.endswith(".gz"))
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(chunk_size), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except (zlib.error, EOFError) as err:
+        raise DataError(f"{path} is not a valid gzip file ({err}): it is truncated or corrupt") from None
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def expected_sha256(name, filename):
+    """The table's sha256 for ``filename`` (with or without .gz) of dataset ``name``, or None."""
+    if filename.endswith(".gz"):
+        filename = filename[:-3]
+    return SHA256.get(name, {}).get(filename)
