@@ -234,6 +234,30 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     return history
 
 
+def _split(X_batch, y_batch, ctxs):
+    """``[(X_part, y_part), ...]``, one part per device, for data-parallel training.
+
+    A batch smaller than the number of devices (SGD, a short last batch) uses only the first
+    ``size`` devices: ``split_and_load`` would otherwise make empty parts.  See :func:`_idle_parts`.
+    """
+    if len(ctxs) == 1:
+        return [(X_batch, y_batch)]
+    ctxs = ctxs[:X_batch.shape[0]]
+    return list(zip(gluon.utils.split_and_load(X_batch, ctxs, even_split=False),
+                    gluon.utils.split_and_load(y_batch, ctxs, even_split=False)))
+
+
+def _idle_parts(parts, ctxs):
+    """A one-sample stand-in batch for each device that got no part of this batch.
+
+    Its loss is multiplied by 0, so it adds a zero gradient: the kvstore sums every device's
+    gradient, and an idle device would otherwise contribute its stale one from the last batch (and
+    the Trainer refuses stale gradients).
+    """
+    X_part, y_part = parts[0]
+    return [(X_part[:1].as_in_context(c), y_part[:1].as_in_context(c)) for c in ctxs[len(parts):]]
+
+
 def _diverged(epoch, value):
     return DivergedError(f"the cost became {value} in epoch {epoch}: the learning rate is too high for "
                          "this model and data; try a lower one (e.g. a tenth of it)")
@@ -255,14 +279,11 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
         for i in range(num_batches):
             X_batch, y_batch = X[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
             size = X_batch.shape[0]
-            if len(ctxs) == 1:
-                parts = [(X_batch, y_batch)]
-            else:
-                parts = list(zip(gluon.utils.split_and_load(X_batch, ctxs, even_split=False),
-                                 gluon.utils.split_and_load(y_batch, ctxs, even_split=False)))
+            parts = _split(X_batch, y_batch, ctxs)
             with autograd.record():
                 outputs = [model(X_part, y_part) for X_part, y_part in parts]
-            autograd.backward([loss for loss, _ in outputs])
+                idle = [model(X_part, y_part)[0] * 0 for X_part, y_part in _idle_parts(parts, ctxs)]
+            autograd.backward([loss for loss, _ in outputs] + idle)
             # The mean gradient of the samples actually in this batch (all workers' with dist_*).
             trainer.step(size * num_workers)
             for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
@@ -296,11 +317,7 @@ def evaluate(net, X, y, *, ctx=None, batch_size=1024, to_label=argmax_label, los
     correct = [nd.zeros(1, ctx=c) for c in ctxs]
     for start in range(0, len(X), batch_size):
         X_batch, y_batch = X_dev[start:start + batch_size], y_dev[start:start + batch_size]
-        if len(ctxs) == 1:
-            parts = [(X_batch, y_batch)]
-        else:
-            parts = list(zip(gluon.utils.split_and_load(X_batch, ctxs, even_split=False),
-                             gluon.utils.split_and_load(y_batch, ctxs, even_split=False)))
+        parts = _split(X_batch, y_batch, ctxs)
         for k, (X_part, y_part) in enumerate(parts):
             y_hat = net(X_part)
             correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()

@@ -154,3 +154,14 @@ def test_evaluate_and_predict_agree():
     assert accuracy == pytest.approx(np.mean(y_hat.argmax(axis=1) == y))
     expected_cost = np.mean(-np.log(np.exp(y_hat)[np.arange(120), y] / np.exp(y_hat).sum(axis=1)))
     assert cost == pytest.approx(expected_cost, rel=1e-3)  # float32 vs float64
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])  # batches smaller than / not divisible by 2 devices
+def test_two_contexts_with_batches_smaller_than_the_devices(batch_size):
+    X, y = _blobs(7)
+    one = _net(mx.cpu(0))
+    train.fit(one, LOSS, (X, y), num_epochs=1, batch_size=batch_size, lr=0.5, seed=2)
+    two = _net([mx.cpu(0), mx.cpu(1)])
+    train.fit(two, LOSS, (X, y), (X[:1], y[:1]), num_epochs=1, batch_size=batch_size, lr=0.5, seed=2,
+              ctx="cpu:0,cpu:1")
+    np.testing.assert_allclose(two.weight.data(mx.cpu(1)).asnumpy(), one.weight.data().asnumpy(), atol=1e-5)
