@@ -18,6 +18,13 @@ def seed_everything(seed):
     mx.random.seed(seed)
 
 
+def _default_mode():
+    """The permissions a plain ``open(path, 'w')`` would give: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
@@ -34,6 +41,7 @@ def atomic_write(path, mode="wb"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,6 +59,7 @@ def save_params(net, path):
     os.close(fd)
     try:
         net.save_parameters(tmp)
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -66,7 +75,9 @@ def load_params(net, path, ctx=None):
     try:
         net.load_parameters(path, ctx=ctx)
     except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        # MXNet's message starts with a C++ "Traceback" header; its last line says what was wrong.
+        text = str(err).strip()
+        first = text.splitlines()[-1].replace("MXNetError: ", "") if text else type(err).__name__
         raise MxdlError(f"params file {path} does not fit this model ({first[:300]}): "
                         "check --model matches the model that was saved, or that the file is not "
                         "corrupt") from None

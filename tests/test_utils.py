@@ -83,3 +83,15 @@ def test_num_params():
     deferred.initialize()
     with pytest.raises(MxdlError, match="forward"):
         utils.num_params(deferred)
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with utils.atomic_write(tmp_path / "a.txt", "w") as f:
+            f.write("x")
+        utils.save_params(_net(), tmp_path / "p.params")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "p.params").stat().st_mode & 0o777 == 0o644
