@@ -1,0 +1,168 @@
+"""The MNIST demo as one library call: load the data, build the net, fit it, write what happened.
+
+The talk ends with multiclass logistic regression on MNIST (``Dense(10)``, ``SoftmaxCrossEntropyLoss``,
+SGD with lr 0.1, batches of 64, 4 epochs) printing one line per epoch, then ten test digits with the
+model's predictions.  :func:`run` does exactly that for any :class:`~mxdl.config.Config`::
+
+    from mxdl.config import Config
+    from mxdl.mnist import run
+    result = run(Config(dataset="mnist-t10k", model="mlp"))
+    result.history.last.test_acc
+
+and :func:`load_trained` + :func:`classify` are the "predict" half: a saved net labels new images.
+"""
+import dataclasses
+import os
+
+import mxnet as mx
+import numpy as np
+from mxnet import gluon
+
+from .config import Config
+from .context import describe_ctx, parse_ctx
+from .data import load_dataset_or_fallback
+from .errors import DataError, MxdlError
+from .models import default_init, describe_model, get_model
+from .plots import training as plots
+from .train import fit, predict
+from .utils import atomic_write, load_params, num_params, save_params, seed_everything
+
+NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
+
+
+@dataclasses.dataclass
+class Result:
+    """What :func:`run` produced: the trained ``net``, its ``history``, the data and the effective config."""
+
+    net: gluon.HybridBlock
+    history: list
+    dataset: object
+    config: Config
+    outputs: dict  # name -> path of every file written
+
+
+def epoch_line(stats):
+    """The demo's per-epoch line, with the time it took: ``Epoch 1. Loss 0.52, Train_acc ...``."""
+    return (f"Epoch {stats.epoch}. Loss {stats.cost:.4f}, Train_acc {stats.train_acc:.4f}, "
+            f"Test_acc {stats.test_acc:.4f} ({stats.seconds:.1f} s, {stats.samples_per_sec:.0f} samples/s)")
+
+
+def make_kvstore(name):
+    """The kvstore name for ``fit``, or a created ``dist_*`` KVStore (so that its rank is known)."""
+    if not name.startswith("dist"):
+        return name
+    if "DMLC_ROLE" not in os.environ:
+        raise MxdlError(f"kvstore {name} needs a distributed launch (the DMLC_* environment variables "
+                        "are not set): start the workers with MXNet's tools/launch.py, or use "
+                        "--kvstore device")
+    return mx.kv.create(name)
+
+
+def build_net(config, ctxs):
+    """Model ``config.model``, initialised with ``config.init`` (or the model's default) or loaded
+    from ``config.load``; returns ``(net, init spec used)``."""
+    init = config.init or default_init(config.model)
+    net = get_model(config.model, init=init, ctx=ctxs)
+    if config.load:
+        load_params(net, config.load, ctx=ctxs)
+        init = f"loaded from {config.load}"
+    return net, init
+
+
+def run(config, log=print):
+    """Train ``config.model`` on ``config.dataset`` as the config says; return a :class:`Result`.
+
+    Prints (through ``log``) the config, the model and one line per epoch; with ``config.out`` writes
+    config.json, history.csv/.json, the params and the plots there (on worker 0 only, with a
+    ``dist_*`` kvstore).  User errors raise :class:`~mxdl.errors.MxdlError`.
+    """
+    config = dataclasses.replace(config).validate()
+    ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
+    kvstore = make_kvstore(config.kvstore)
+    seed_everything(config.seed)
+    if config.data_dir is not None and not os.path.isdir(config.data_dir):
+        raise DataError(f"data_dir (--data-dir) {config.data_dir} is not a directory: name the "
+                        "directory that holds the IDX files")
+    dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
+                                             download=config.download, progress=not config.quiet)
+    if note:
+        log(note)
+    net, init = build_net(config, ctxs)
+    # The effective config: what was really used, so that config.json reproduces this run.
+    config = dataclasses.replace(config, dataset=dataset.name,
+                                 init=config.init or default_init(config.model))
+    if not config.quiet:
+        log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
+        log(f"data: {dataset}")
+        log(f"devices: {describe_ctx(ctxs)}; kvstore: {config.kvstore}")
+        log(f"model {config.model} ({describe_model(config.model)}), init {init}, "
+            f"{num_params(net):,} parameters:\n{net}")
+    history = fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), dataset.train, dataset.test,
+                  num_epochs=config.num_epochs, batch_size=config.batch_size, lr=config.lr,
+                  ctx=ctxs, momentum=config.momentum, wd=config.wd, kvstore=kvstore, seed=config.seed,
+                  hybridize=config.hybridize, progress=not config.quiet,
+                  on_epoch=lambda stats: log(epoch_line(stats)))
+    outputs = {}
+    if getattr(kvstore, "rank", 0) == 0:
+        if config.save:
+            save_params(net, config.save)
+            outputs["params"] = config.save
+        if config.out:
+            outputs.update(write_outputs(config.out, config, net, history, dataset, ctxs))
+    if not config.quiet:
+        for name, path in outputs.items():
+            log(f"wrote {name}: {path}")
+    return Result(net, history, dataset, config, outputs)
+
+
+def write_outputs(out, config, net, history, dataset, ctxs):
+    """Write config.json, history.csv/.json, ``<model>.params`` and the PNG plots into ``out``."""
+    os.makedirs(out, exist_ok=True)
+    paths = {name: os.path.join(out, filename) for name, filename in (
+        ("config", "config.json"), ("history_csv", "history.csv"), ("history_json", "history.json"),
+        ("out_params", f"{config.model}.params"), ("accuracy_plot", "accuracy.png"),
+        ("cost_plot", "cost.png"), ("samples_plot", "samples.png"),
+        ("confusion_plot", "confusion.png"))}
+    config.to_json(paths["config"])
+    history.to_csv(paths["history_csv"])
+    history.to_json(paths["history_json"])
+    save_params(net, paths["out_params"])
+    X_test, y_test = dataset.test
+    y_pred = predict(net, X_test, ctx=ctxs).argmax(axis=1)
+    figures = {
+        "accuracy_plot": plots.plot_accuracy(history),
+        "cost_plot": plots.plot_cost(history),
+        "samples_plot": plots.plot_samples(X_test[:NUM_SAMPLES], y_test[:NUM_SAMPLES],
+                                           y_pred[:NUM_SAMPLES], dataset.classes),
+        "confusion_plot": plots.plot_confusion(y_test, y_pred, dataset.classes),
+    }
+    for name, fig in figures.items():
+        _save_figure(fig, paths[name])
+    return paths
+
+
+def _save_figure(fig, path):
+    """Save a figure as PNG atomically (a temporary file beside ``path``, then rename)."""
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
+
+
+def load_trained(model, params, ctx="cpu"):
+    """Model ``model`` with the parameters saved in file ``params`` (by ``--save`` or ``--out``)."""
+    ctxs = parse_ctx(ctx)
+    net = get_model(model, ctx=ctxs)
+    load_params(net, params, ctx=ctxs)
+    return net
+
+
+def classify(net, X, ctx=None):
+    """Predicted labels and their probabilities for inputs ``X`` (N, 1, 28, 28): ``(labels, probs)``.
+
+    The probability is the softmax of the net's scores y_hat: the model's confidence in its label.
+    """
+    y_hat = predict(net, X, ctx=ctx)  # (N, classes) scores
+    y_hat = y_hat - y_hat.max(axis=1, keepdims=True)  # softmax without overflow
+    probabilities = np.exp(y_hat)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    labels = probabilities.argmax(axis=1)
+    return labels, probabilities[np.arange(len(labels)), labels]

@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Train a net on MNIST and print the meetup demo's line per epoch (the talk's closing demo).
+
+    python scripts/mnist.py                           # logreg, lr 0.1, batch 64, 4 epochs
+    python scripts/mnist.py --preset meetup           # the demo exactly, Normal(sigma=1) init too
+    python scripts/mnist.py --model lenet --ctx gpu --out runs/lenet
+
+Everything it does is :func:`mxdl.mnist.run`; this file only turns flags into a :class:`Config`.
+"""
+import argparse
+import sys
+
+from mxdl import cli
+from mxdl.config import KVSTORES, PRESETS, Config
+from mxdl.data import DATASETS
+from mxdl.errors import MxdlError
+from mxdl.mnist import run
+from mxdl.models import list_models, parse_init
+
+_DEFAULT = Config()
+
+
+def build_parser():
+    """One flag per :class:`~mxdl.config.Config` field, defaults from the config (the demo's)."""
+    parser = cli.ArgumentParser(prog="mnist.py", description=__doc__.splitlines()[0])
+    arg = parser.add_argument
+    arg("--preset", choices=sorted(PRESETS), help="start from a preset; other flags override it "
+        "(meetup: logreg, init normal:1, lr 0.1, batch 64, 4 epochs, mnist)")
+    arg("--model", choices=list_models(), default=_DEFAULT.model, help="the net")
+    arg("--dataset", choices=DATASETS, default=_DEFAULT.dataset,
+        help="mnist falls back to the shipped mnist-t10k when it can be neither found nor downloaded")
+    arg("--data-dir", default=_DEFAULT.data_dir, metavar="DIR", help="directory holding the IDX "
+        "files (None: MXNet's cache, system copies, then a download)")
+    arg("--no-download", dest="download", action="store_false", default=argparse.SUPPRESS,
+        help="use only data found locally, never download it")
+    arg("--batch-size", type=cli.positive_int, default=_DEFAULT.batch_size, help="samples per update")
+    arg("--epochs", dest="num_epochs", type=cli.positive_int, default=_DEFAULT.num_epochs,
+        metavar="N", help="passes over the training data")
+    arg("--lr", type=cli.positive_float, default=_DEFAULT.lr, help="learning rate")
+    arg("--momentum", type=cli.fraction, default=_DEFAULT.momentum, help="SGD momentum, in [0, 1)")
+    arg("--wd", type=cli.non_negative_float, default=_DEFAULT.wd, help="weight decay")
+    arg("--init", type=_init_spec, default=_DEFAULT.init, help="weight initialiser: normal:SIGMA, "
+        "uniform:SCALE, xavier[:MAGNITUDE] (None: the model's default, normal:0.01 for logreg, "
+        "xavier for mlp and lenet; the demo used normal:1)")
+    arg("--ctx", default=_DEFAULT.ctx, help="device(s): cpu, gpu, gpu:N, auto, or a list gpu:0,1")
+    arg("--kvstore", choices=KVSTORES, default=_DEFAULT.kvstore, help="how devices share gradients")
+    arg("--seed", type=cli.non_negative_int, default=_DEFAULT.seed,
+        help="random seed of the initial weights and the shuffling")
+    arg("--limit", type=cli.positive_int, default=_DEFAULT.limit, help="train on the first LIMIT "
+        "training samples only (the test set stays whole)")
+    arg("--out", default=_DEFAULT.out, metavar="DIR", help="write config.json, history.csv/.json, "
+        "params and plots (accuracy, cost, samples, confusion) here")
+    arg("--save", default=_DEFAULT.save, metavar="FILE", help="save the trained params to FILE")
+    arg("--load", default=_DEFAULT.load, metavar="FILE", help="start from params saved in FILE")
+    arg("--hybridize", dest="hybridize", action="store_true", default=_DEFAULT.hybridize,
+        help="compile the net into one graph")
+    arg("--no-hybridize", dest="hybridize", action="store_false", default=argparse.SUPPRESS,
+        help="run the net imperatively instead (same numbers, slower)")
+    arg("--quiet", action="store_true", default=argparse.SUPPRESS,
+        help="no progress bar, config or model print-out: just the epoch lines")
+    return parser
+
+
+def _init_spec(text):
+    """argparse type for --init: a valid initialiser spec (checked by building it)."""
+    try:
+        parse_init(text)
+    except MxdlError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def parse_config(argv=None):
+    """Flags -> :class:`Config`; a ``--preset`` supplies the defaults that explicit flags override."""
+    parser = build_parser()
+    known, _ = parser.parse_known_args(argv)
+    if known.preset:
+        parser.set_defaults(**PRESETS[known.preset])
+    args = vars(parser.parse_args(argv))
+    args.pop("preset")
+    return Config(**args)
+
+
+def main(argv=None):
+    run(parse_config(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""Classify images with a trained net: the demo's last step, y_hat for inputs the net has not seen.
+
+    python scripts/predict.py --model logreg --params runs/mnist/logreg.params digit.png
+    python scripts/predict.py --params runs/mnist/logreg.params --idx t10k-images-idx3-ubyte.gz --index 0 1 2
+
+Pictures (PNG/JPEG, any size) become 28x28 grey images, white on black like MNIST; ``--idx`` takes
+samples from an IDX image file.  One line per input: the predicted class and its probability.
+"""
+import sys
+
+import numpy as np
+
+from mxdl import cli
+from mxdl.data import DATASETS, load_images, read_images, to_X
+from mxdl.data.sources import get_spec
+from mxdl.errors import MxdlError
+from mxdl.mnist import classify, load_trained
+from mxdl.models import list_models
+
+
+def build_parser():
+    parser = cli.ArgumentParser(prog="predict.py", description=__doc__.splitlines()[0])
+    arg = parser.add_argument
+    arg("images", nargs="*", metavar="IMAGE", help="picture files to classify")
+    arg("--model", choices=list_models(), default="logreg", help="the net the params belong to")
+    arg("--params", required=True, metavar="FILE", help="params saved by scripts/mnist.py "
+        "(--save FILE, or <model>.params in its --out directory)")
+    arg("--idx", metavar="FILE", help="an IDX image file (raw or .gz) to take samples from")
+    arg("--index", type=cli.non_negative_int, nargs="+", metavar="I", help="which samples of --idx")
+    arg("--dataset", choices=DATASETS, default="mnist", help="the dataset the net was trained on "
+        "(for the class names)")
+    arg("--ctx", default="cpu", help="device: cpu, gpu, gpu:N or auto")
+    return parser
+
+
+def read_inputs(args):
+    """``(names, X)``: a name for each input and X of shape (N, 1, 28, 28) in [0, 1]."""
+    names, parts = [], []
+    if args.images:
+        names += args.images
+        parts.append(load_images(args.images))
+    if args.idx:
+        images = read_images(args.idx)
+        bad = [i for i in args.index if i >= len(images)]
+        if bad:
+            raise MxdlError(f"--index {bad[0]} is out of range: {args.idx} holds {len(images)} images "
+                            f"(indices 0..{len(images) - 1})")
+        names += [f"{args.idx}[{i}]" for i in args.index]
+        parts.append(to_X(images[args.index]))
+    return names, np.concatenate(parts)
+
+
+def describe(name, label, probability, classes):
+    """``digit.png: 7 (probability 0.982)``, or ``... Sneaker (class 7, probability 0.982)``."""
+    what = classes[label]
+    which = "" if what == str(label) else f"class {label}, "
+    return f"{name}: {what} ({which}probability {probability:.3f})"
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.images and not args.idx:
+        parser.error("give image files, or --idx FILE --index I [I ...]")
+    if bool(args.idx) != bool(args.index):
+        parser.error("--idx FILE and --index I [I ...] go together")
+    classes = get_spec(args.dataset).classes
+    net = load_trained(args.model, args.params, ctx=args.ctx)
+    names, X = read_inputs(args)
+    labels, probabilities = classify(net, X)
+    for name, label, probability in zip(names, labels, probabilities):
+        print(describe(name, label, probability, classes))
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,101 @@
+"""scripts/predict.py and mxdl.mnist.classify: a saved net labels PNG files and IDX samples."""
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mxdl import cli
+from mxdl.config import Config
+from mxdl.data import load_dataset, read_images
+from mxdl.data.sources import embedded_dir
+from mxdl.mnist import classify, load_trained, run
+from mxdl.train import predict
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "predict.py"
+IDX = str(embedded_dir("mnist-t10k") / "t10k-images-idx3-ubyte.gz")  # the real MNIST test images
+LINE = re.compile(r"^(.+): (\d) \(probability (0\.\d{3}|1\.000)\)$")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A logreg trained for 2 epochs on the real digits, saved to a params file."""
+    path = tmp_path_factory.mktemp("trained") / "logreg.params"
+    run(Config(dataset="mnist-t10k", num_epochs=2, save=str(path), quiet=True), log=lambda line: None)
+    return path
+
+
+@pytest.fixture(scope="module")
+def script():
+    return runpy.run_path(str(SCRIPT))
+
+
+def call(script, argv, capsys):
+    try:
+        code = cli.run(script["main"], [str(a) for a in argv])
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_classify_gives_the_softmax_of_the_scores(trained):
+    net = load_trained("logreg", trained)
+    X, y = load_dataset("mnist-t10k").test
+    labels, probabilities = classify(net, X)
+    y_hat = predict(net, X)
+    softmax = np.exp(y_hat - y_hat.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    np.testing.assert_array_equal(labels, y_hat.argmax(axis=1))
+    np.testing.assert_allclose(probabilities, softmax.max(axis=1), rtol=1e-5)
+    assert (labels == y).mean() >= 0.88
+
+
+def test_predict_idx_samples(script, trained, capsys):
+    """The first ten test digits (the demo's grid), by index into the shipped IDX file."""
+    code, out, err = call(script, ["--params", trained, "--idx", IDX, "--index", *range(10)], capsys)
+    assert code == 0, err
+    matches = [LINE.match(line) for line in out.splitlines()]
+    assert len(matches) == 10 and all(matches), out
+    predicted = [int(m.group(2)) for m in matches]
+    # The real labels of the MNIST test set's first ten digits (its README): 7 2 1 0 4 1 4 9 5 9.
+    assert sum(p == t for p, t in zip(predicted, [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])) >= 8
+
+
+def test_predict_png_files_of_any_size(script, trained, tmp_path, capsys):
+    """A real digit drawn dark on white at 3x the size is read back as the same digit."""
+    images = read_images(IDX)[:3]  # 7, 2, 1
+    paths = []
+    for k, image in enumerate(images):
+        paths.append(tmp_path / f"digit{k}.png")
+        Image.fromarray(255 - image).resize((84, 84), Image.Resampling.NEAREST).save(paths[-1])
+    code, out, err = call(script, ["--params", trained, *paths], capsys)
+    assert code == 0, err
+    assert [LINE.match(line).group(2) for line in out.splitlines()] == ["7", "2", "1"]
+    assert out.splitlines()[0].startswith(f"{paths[0]}: 7 (probability")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--model", "mlp", "--idx", "IDX", "--index", "0"], "does not fit"),  # logreg params, an MLP
+    (["--idx", "IDX", "--index", "10000"], "out of range"),
+    (["missing.png"], "does not exist"),
+    ([], "give image files"),
+    (["--idx", "IDX"], "go together"),
+])
+def test_bad_input_is_one_line(script, trained, capsys, argv, needle):
+    argv = [IDX if a == "IDX" else a for a in argv]
+    code, out, err = call(script, ["--params", trained, *argv], capsys)
+    assert code != 0 and err.count("\n") == 1 and needle in err, err
+    assert out == ""
+
+
+def test_script_runs_as_a_process(trained):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--params", str(trained), "--idx", IDX,
+                           "--index", "0"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert LINE.match(proc.stdout.strip()).group(2) == "7"
