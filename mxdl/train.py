@@ -283,9 +283,16 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
             with autograd.record():
                 outputs = [model(X_part, y_part) for X_part, y_part in parts]
                 idle = [model(X_part, y_part)[0] * 0 for X_part, y_part in _idle_parts(parts, ctxs)]
-            autograd.backward([loss for loss, _ in outputs] + idle)
-            # The mean gradient of the samples actually in this batch (all workers' with dist_*).
-            trainer.step(size * num_workers)
+            if num_workers == 1:
+                autograd.backward([loss for loss, _ in outputs] + idle)
+                trainer.step(size)  # the mean gradient of the samples actually in this batch
+            else:
+                # A dist kvstore fixes the optimizer's 1/batch scale when it starts, so the step size
+                # cannot change: weight a short batch's losses by batch_size/size instead, which gives
+                # the same mean gradient over all workers' samples.
+                weight = batch_size / size
+                autograd.backward([loss * weight for loss, _ in outputs] + idle)
+                trainer.step(batch_size * num_workers)
             for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
                 loss_sum[k] += loss.sum()
                 correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()

@@ -1,0 +1,291 @@
+"""mxdl.launch: a real dist_sync job on 127.0.0.1 (scheduler, server, 2 workers), failures, timeouts, flags.
+
+Every launch is bounded twice: by the launcher's own ``timeout`` (so that it stops its children) and,
+for command-line runs, by ``subprocess.run(timeout=...)``.
+"""
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mxdl import launch as L
+from mxdl.errors import MxdlError
+
+import dist_worker  # tests/dist_worker.py: what every worker runs
+
+REPO = Path(__file__).resolve().parents[1]
+WORKER = str(Path(dist_worker.__file__).resolve())
+ENV = {"OMP_NUM_THREADS": "1"}   # four MXNet processes share two cores
+BOUND = 60                       # seconds any single launch may take here
+
+
+def worker_command(out, *flags, num_workers=2):
+    return [sys.executable, WORKER, str(out), "--num-workers", str(num_workers), *flags]
+
+
+def read_results(out):
+    results = {}
+    for path in sorted(Path(out).glob("worker-*.json")):
+        result = json.loads(path.read_text())
+        results[result["rank"]] = result
+    return results
+
+
+def reference_params(num_workers, num_epochs):
+    """One process taking the same steps: each batch is the union of the workers' batches."""
+    from mxnet import gluon
+    X, y = dist_worker.make_data()
+    net = dist_worker.build_net()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": dist_worker.LR})
+    batch_list = list(dist_worker.global_batches(X, y, num_workers))
+    dist_worker.train(net, trainer, batch_list, num_epochs, dist_worker.BATCH_SIZE * num_workers)
+    return dist_worker.params_of(net)
+
+
+# MXNet 1.9.1's worker-side pushpull races when the workers update (update_on_kvstore=False): about
+# one run in three ended with different weights on the two workers.  MXNet's synchronous engine
+# avoids it, so that is how the second case runs (and how such a job must run).
+@pytest.mark.parametrize("flags, env", [
+    ([], ENV),
+    (["--local-update"], {**ENV, "MXNET_ENGINE_TYPE": "NaiveEngine"}),
+], ids=["update-on-server", "update-on-worker-naive-engine"])
+def test_dist_sync_workers_train_the_same_net(tmp_path, capsys, flags, env):
+    start = time.monotonic()
+    code = L.launch(worker_command(tmp_path, "--epochs", "3", *flags), num_workers=2, num_servers=1,
+                    timeout=BOUND, env=env)
+    seconds = time.monotonic() - start
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert seconds < BOUND
+
+    results = read_results(tmp_path)
+    assert sorted(results) == [0, 1]
+    for result in results.values():
+        assert result["num_workers"] == 2
+        assert result["pulled"] == [3.0, 3.0, 3.0]        # pushes 1 and 2, summed by the server
+        assert result["accuracy"] > 0.9
+    ref = reference_params(num_workers=2, num_epochs=3)
+    for name in ref:
+        w0, w1 = (np.array(results[r]["params"][name]) for r in (0, 1))
+        np.testing.assert_allclose(w0, w1, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(w0, ref[name], rtol=0, atol=1e-5)   # dist = one big batch
+
+    # every line is prefixed; ps-lite's scheduler chatter (PS_VERBOSE=1) is hidden
+    lines = captured.out.splitlines()
+    assert sum(line.startswith("[worker 0] rank ") for line in lines) == 1
+    assert sum(line.startswith("[worker 1] rank ") for line in lines) == 1
+    assert all(line.startswith(("[worker ", "[server ", "[scheduler] ")) for line in lines)
+    assert "Barrier count" not in captured.out
+    assert "all 2 workers and 1 servers connected" in captured.err
+
+
+@pytest.mark.parametrize("flag, code, message", [
+    ("--crash-rank", 3, "crashing on purpose"),
+    ("--raise-rank", 1, "RuntimeError: failing on purpose"),
+])
+def test_failing_worker_stops_the_rest(tmp_path, flag, code, message):
+    argv = [sys.executable, "-m", "mxdl.launch", "--workers", "2", "--servers", "1", "--timeout",
+            str(BOUND), "--env", "OMP_NUM_THREADS=1", "--", *worker_command(tmp_path, flag, "1")]
+    start = time.monotonic()
+    run = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=BOUND + 30)
+    seconds = time.monotonic() - start
+    assert run.returncode == code, run.stdout + run.stderr
+    assert seconds < 30          # far below the launcher's timeout: the failure stopped the job
+    assert f"[worker 1] {message}" in run.stdout or f"[worker 0] {message}" in run.stdout
+    assert f"exited with code {code}; stopping the others" in run.stderr
+    assert read_results(tmp_path) == {}
+
+
+def test_startup_timeout_stops_workers_that_never_connect(capsys):
+    # The workers never create a kvstore, so the scheduler never sees them: without the start-up
+    # timeout the scheduler and the server would wait forever.
+    start = time.monotonic()
+    code = L.launch([sys.executable, "-c", "import time; print('sleeping', flush=True); time.sleep(600)"],
+                    num_workers=2, num_servers=1, timeout=BOUND, env=ENV, startup_timeout=3)
+    seconds = time.monotonic() - start
+    captured = capsys.readouterr()
+    assert code == L.TIMEOUT_EXIT_CODE
+    assert 3 <= seconds < 3 + L.STOP_GRACE + 10
+    assert "start-up timed out" in captured.err and "within 3 s" in captured.err
+    assert "[worker 0] sleeping" in captured.out and "[worker 1] sleeping" in captured.out
+
+
+def test_overall_timeout_stops_a_hung_job(capsys):
+    hang = ("import time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
+            "print('connected', flush=True); time.sleep(600)")
+    start = time.monotonic()
+    code = L.launch([sys.executable, "-c", hang], num_workers=2, num_servers=1, timeout=8, env=ENV)
+    seconds = time.monotonic() - start
+    captured = capsys.readouterr()
+    assert code == L.TIMEOUT_EXIT_CODE
+    assert 8 <= seconds < 8 + L.STOP_GRACE + 10
+    assert "timed out after 8 s" in captured.err
+    assert "[worker 0] connected" in captured.out and "[worker 1] connected" in captured.out
+
+
+def test_ctrl_c_stops_every_process(tmp_path):
+    # Each worker connects, writes its pid to tmp_path, then hangs; Ctrl-C (SIGINT) must stop them all.
+    hang = ("import os, sys, time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
+            "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close(); time.sleep(600)")
+    # (a shell's background jobs ignore SIGINT; give the launcher Python's usual Ctrl-C handling)
+    restore_sigint = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                      "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
+    argv = [sys.executable, "-c", restore_sigint, "-m", "mxdl.launch", "--workers", "2", "--timeout",
+            str(BOUND), "--", sys.executable, "-c", hang, str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + BOUND
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        pids = [int(p.name) for p in tmp_path.iterdir()]
+        assert len(pids) == 2, "the workers never connected"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=L.STOP_GRACE + 20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130
+    assert "interrupted; stopping all processes" in err
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)     # stopped and reaped
+
+
+FAKE_SSH = """#!/bin/sh
+# Stands in for ssh: logs the destination, drops the options, runs the remote command here.
+while [ $# -gt 0 ]; do
+  case "$1" in -tt) shift ;; -o|-p) echo "option $1 $2" >> "$FAKE_SSH_LOG"; shift 2 ;; *) break ;; esac
+done
+echo "host $1" >> "$FAKE_SSH_LOG"
+shift
+exec sh -c "$1"
+"""
+
+
+def test_hosts_file_runs_every_node_through_ssh(tmp_path, monkeypatch, capsys):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "ssh").chmod(0o755)
+    log = tmp_path / "ssh.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SSH_LOG", str(log))
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text("# two names for this machine\n127.0.0.1\n\nme@127.0.0.1:2222  # second host\n")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)   # the remote command must cd here: the workers write to ./out
+
+    code = L.launch(worker_command("out", "--epochs", "1"), num_workers=2, num_servers=1,
+                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env=ENV)
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert sorted(read_results(workdir / "out")) == [0, 1]
+    # scheduler, server 0 and worker 0 on the first host; worker 1 on the second, over port 2222
+    entries = log.read_text().splitlines()
+    assert sorted(e for e in entries if e.startswith("host ")) == [
+        "host 127.0.0.1", "host 127.0.0.1", "host 127.0.0.1", "host me@127.0.0.1"]
+    assert "option -p 2222" in entries
+
+
+def test_plan_places_nodes_round_robin():
+    hosts = [L.parse_host("a"), L.parse_host("u@b:2200")]
+    nodes = L.plan_nodes(num_workers=3, num_servers=2, hosts=hosts)
+    assert [(n.name, n.address) for n in nodes] == [
+        ("scheduler", "a"), ("server 0", "a"), ("server 1", "b"),
+        ("worker 0", "a"), ("worker 1", "b"), ("worker 2", "a")]
+    assert nodes[2].ssh == "u@b" and nodes[2].ssh_port == "2200"
+    local = L.plan_nodes(num_workers=1, num_servers=1)
+    assert {n.address for n in local} == {"127.0.0.1"} and all(n.ssh is None for n in local)
+
+
+def test_ssh_command_exports_the_environment_and_cds_here(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    node = L.Node("worker", 1, address="10.0.0.2", ssh="me@10.0.0.2", ssh_port="2222")
+    env = L.node_env(node, "10.0.0.1", 9091, num_workers=2, num_servers=1)
+    assert env == {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "10.0.0.1", "DMLC_PS_ROOT_PORT": "9091",
+                   "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "2", "DMLC_NODE_HOST": "10.0.0.2"}
+    argv = L.node_argv(node, ["python", "train.py", "--name", "a b"], {**env, "X": "it's"})
+    assert argv[:len(L.SSH)] == L.SSH and argv[-3:-1] == ["2222", "me@10.0.0.2"]
+    remote = shlex.split(argv[-1])   # what the remote shell will parse
+    assert remote[:3] == ["cd", str(tmp_path), "&&"]
+    assert "DMLC_NODE_HOST=10.0.0.2" in remote and "X=it's" in remote
+    assert remote[-5:] == ["exec", "python", "train.py", "--name", "a b"]
+
+
+def run_main(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        L.main(argv)
+    return exit_.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--workers", "0", "--", "true"], "--workers: '0' is not a positive integer"),
+    (["--workers", "2", "--servers", "-1", "--", "true"], "--servers"),
+    (["--workers", "2"], "missing COMMAND"),
+    (["--workers", "2", "--"], "missing COMMAND"),
+    (["--", "true"], "--workers"),
+    (["--workers", "2", "--port", "0", "--", "true"], "--port"),
+    (["--workers", "2", "--port", "65536", "--", "true"], "not a TCP port"),
+    (["--workers", "2", "--timeout", "0", "--", "true"], "--timeout"),
+    (["--workers", "2", "--env", "NOVALUE", "--", "true"], "NAME=VALUE"),
+    (["--workers", "2", "--hosts", "/no/such/hosts.txt", "--", "true"], "cannot read hosts file"),
+])
+def test_bad_flags_exit_2_with_one_line(capsys, argv, words):
+    code, err = run_main(argv, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("python -m mxdl.launch: error:") and words in err
+
+
+def test_empty_or_malformed_hosts_file_exits_2(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nobody\n\n")
+    code, err = run_main(["--workers", "1", "--hosts", str(empty), "--", "true"], capsys)
+    assert code == 2 and "names no host" in err and err.count("\n") == 1
+    bad = tmp_path / "bad.txt"
+    bad.write_text("host:ssh\n")
+    code, err = run_main(["--workers", "1", "--hosts", str(bad), "--", "true"], capsys)
+    assert code == 2 and "bad host 'host:ssh'" in err
+
+
+def test_command_line_entry_point_reports_bad_flags():
+    run = subprocess.run([sys.executable, "-m", "mxdl.launch", "--workers", "2"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "missing COMMAND" in run.stderr
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(command=[], num_workers=1, num_servers=1), "no COMMAND"),
+    (dict(command="true", num_workers=0, num_servers=1), "at least 1 worker"),
+    (dict(command="true", num_workers=1, num_servers=0), "at least 1 worker and 1 server"),
+    (dict(command="true", num_workers=1, num_servers=1, port=70000), "not a TCP port"),
+    (dict(command="true", num_workers=1, num_servers=1, timeout=-1), "timeout"),
+    (dict(command="true", num_workers=1, num_servers=1, hosts=["a b"]), "bad host"),
+    (dict(command="true", num_workers=1, num_servers=1, hosts=[]), "list of hosts is empty"),
+])
+def test_library_rejects_bad_input(kwargs, words):
+    with pytest.raises(MxdlError, match=words):
+        L.launch(**kwargs)
+
+
+def test_fail_fast_does_nothing_outside_a_worker(monkeypatch):
+    monkeypatch.delenv("DMLC_ROLE", raising=False)
+    with pytest.raises(RuntimeError):
+        with L.fail_fast():
+            raise RuntimeError("an ordinary error")
+
+
+# Next (issue 6, the lead's part): scripts/mnist.py --kvstore dist_sync.  Test it like
+# test_dist_sync_workers_train_the_same_net: tiny IDX files in tmp_path, then
+#   L.launch([sys.executable, "scripts/mnist.py", "--kvstore", "dist_sync", "--data", ..., "--out", ...,
+#             "--epochs", "1", "--batch-size", "32"], num_workers=2, num_servers=1, timeout=BOUND)
+# and assert exit 0, both workers' final parameters equal (1e-6), rank 0's accuracy sensible, and
+# equal (1e-5) to one process run with --batch-size 64 on the same unshuffled data.
