@@ -4,8 +4,10 @@
     python scripts/predict.py --model logreg --params runs/mnist/logreg.params digit.png
     python scripts/predict.py --params runs/mnist/logreg.params --idx t10k-images-idx3-ubyte.gz --index 0 1 2
 
-Pictures (PNG/JPEG, any size) become 28x28 grey images, white on black like MNIST; ``--idx`` takes
-samples from an IDX image file.  One line per input: the predicted class and its probability.
+Pictures (PNG/JPEG, any size) are prepared as MNIST's digits were: grey, white on black, cropped to
+the digit, scaled to fit 20x20 and centred by mass in 28x28 (``--no-center``: only padded to a square
+and resized to 28x28).  ``--idx`` takes samples from an IDX image file, used as they are.  One line
+per input: the predicted class and its probability.
 """
 import sys
 
@@ -30,6 +32,8 @@ def build_parser():
     arg("--index", type=cli.non_negative_int, nargs="+", metavar="I", help="which samples of --idx")
     arg("--dataset", choices=DATASETS, default="mnist", help="the dataset the net was trained on "
         "(for the class names)")
+    arg("--no-center", action="store_true", help="do not crop, scale to 20x20 and centre the digit in "
+        "each picture as MNIST's were: only pad it to a square and resize it to 28x28")
     arg("--ctx", default="cpu", help="device: cpu, gpu, gpu:N or auto")
     return parser
 
@@ -39,7 +43,7 @@ def read_inputs(args):
     names, parts = [], []
     if args.images:
         names += args.images
-        parts.append(load_images(args.images))
+        parts.append(load_images(args.images, mnist_style=not args.no_center))
     if args.idx:
         images = read_images(args.idx)
         bad = [i for i in args.index if i >= len(images)]

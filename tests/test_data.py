@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import mxdl.data as data
 from mxdl.data import download as download_module
@@ -414,53 +413,6 @@ def test_synthetic_idx_dataset_is_learnable_by_logistic_regression(make_idx_data
         b -= 0.5 * gradient.sum(axis=0)
     accuracy = ((X_test @ W + b).argmax(axis=1) == y_test).mean()
     assert accuracy > 0.9
-
-
-# ---------------------------------------------------------------------- pictures for prediction
-
-def _stroke_picture(height, width, ink, paper):
-    pixels = np.full((height, width), paper, dtype=np.uint8)
-    pixels[height // 5: -height // 5, width // 2 - width // 10: width // 2 + width // 10] = ink
-    return pixels
-
-
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
-def test_load_images_inverts_dark_ink_on_light_paper(tmp_path, suffix):
-    path = tmp_path / ("digit" + suffix)
-    Image.fromarray(_stroke_picture(90, 60, ink=0, paper=255)).convert("RGB").save(path)
-    X = data.load_images([path])
-    assert X.shape == (1, 1, 28, 28) and X.dtype == np.float32
-    assert X.min() >= 0 and X.max() <= 1
-    assert X[0, 0, 14, 14] > 0.8  # the stroke is white ...
-    assert X[0, 0, 1, 1] < 0.05 and X.mean() < 0.3  # ... on black, like MNIST
-
-
-def test_load_images_keeps_white_ink_on_black(tmp_path):
-    pixels = _stroke_picture(28, 28, ink=200, paper=0)
-    Image.fromarray(pixels).save(tmp_path / "a.png")
-    Image.fromarray(255 - pixels).save(tmp_path / "b.png")
-    X = data.load_images([tmp_path / "a.png", str(tmp_path / "b.png")])
-    assert X.shape == (2, 1, 28, 28)
-    np.testing.assert_allclose(X[0, 0], pixels / 255, atol=1e-6)
-    np.testing.assert_allclose(X[1, 0], pixels / 255, atol=1e-6)  # the inverted copy comes back
-
-
-def test_load_images_flattens_transparency_onto_white(tmp_path):
-    rgba = np.zeros((40, 40, 4), dtype=np.uint8)  # fully transparent black ...
-    rgba[8:32, 18:22] = (0, 0, 0, 255)  # ... with an opaque black stroke
-    Image.fromarray(rgba, "RGBA").save(tmp_path / "drawn.png")
-    X = data.load_images(tmp_path / "drawn.png")
-    assert X.shape == (1, 1, 28, 28) and X[0, 0, 14, 14] > 0.8 and X.mean() < 0.3
-
-
-def test_load_images_unreadable_files_are_data_errors(tmp_path):
-    with pytest.raises(DataError, match="missing.png does not exist"):
-        data.load_images([tmp_path / "missing.png"])
-    (tmp_path / "notes.png").write_text("not a picture")
-    with pytest.raises(DataError, match="cannot read image .*notes.png"):
-        data.load_images([tmp_path / "notes.png"])
-    with pytest.raises(DataError, match="no image files"):
-        data.load_images([])
 
 
 def test_to_X_scales_once_to_float32_in_unit_range():
