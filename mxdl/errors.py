@@ -15,6 +15,28 @@ class DataError(MxdlError):
     """A data file is missing, truncated, corrupt or does not match its partner file."""
 
 
+class DataNotFoundError(DataError):
+    """The dataset's files are nowhere to be found and could not be downloaded.
+
+    Raised only for "not there", never for a file that is there but corrupt: the demo may fall back
+    to the embedded ``mnist-t10k`` on this error and on nothing else. ``searched`` lists the
+    directories looked in; ``download_error`` says why a download failed (None: none was tried).
+    """
+
+    def __init__(self, message, *, searched=(), download_error=None):
+        super().__init__(message)
+        self.searched = list(searched)
+        self.download_error = download_error
+
+
+class DownloadError(DataNotFoundError):
+    """A download failed before any data arrived intact (no network, timeout, HTTP error)."""
+
+
+class ChecksumError(DataError):
+    """A downloaded file's contents differ from the checksum table (a wrong or damaged file)."""
+
+
 class ContextError(MxdlError):
     """A device (``cpu``/``gpu``) specification is malformed or names a device that is not there."""
 

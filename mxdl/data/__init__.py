@@ -21,10 +21,10 @@ file format), :mod:`~mxdl.data.sources` (where files are), :mod:`~mxdl.data.down
 :mod:`~mxdl.data.checksums`, :mod:`~mxdl.data.datasets` (arrays for the net),
 :mod:`~mxdl.data.images` (your own pictures for prediction).
 """
-from ..errors import DataError
+from ..errors import ChecksumError, DataError, DataNotFoundError, DownloadError
 from .checksums import SHA256, sha256_uncompressed
 from .datasets import Dataset, load_dataset, load_dataset_or_fallback, to_X, to_y
-from .download import ChecksumError, DataNotFoundError, DownloadError, download_file, mirror_url
+from .download import download_file, mirror_url
 from .idx import read_idx, read_images, read_labels, read_pair, write_idx
 from .images import load_images
 from .sources import DATASETS, FILE_NAMES, cache_dir, find_files, mxnet_home, search_dirs

@@ -9,8 +9,7 @@ import importlib.resources
 
 import numpy as np
 
-from ..errors import DataError
-from .download import DataNotFoundError
+from ..errors import DataError, DataNotFoundError
 from .idx import read_pair
 from .sources import get_spec, locate
 

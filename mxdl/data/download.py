@@ -14,7 +14,7 @@ import zlib
 
 from tqdm import tqdm
 
-from ..errors import DataError
+from ..errors import ChecksumError, DownloadError
 from ..utils import atomic_write
 from .checksums import UncompressedHash
 
@@ -26,28 +26,6 @@ _CHUNK = 1 << 16
 
 # The function that opens URLs. Tests replace it (monkeypatch) so that they never reach the network.
 _urlopen = urllib.request.urlopen
-
-
-class DataNotFoundError(DataError):
-    """The dataset's files are nowhere to be found and could not be downloaded.
-
-    Raised only for "not there", never for a file that is there but corrupt: the demo may fall back
-    to the embedded ``mnist-t10k`` on this error and on nothing else. ``searched`` lists the
-    directories looked in; ``download_error`` says why a download failed (None: none was tried).
-    """
-
-    def __init__(self, message, *, searched=(), download_error=None):
-        super().__init__(message)
-        self.searched = list(searched)
-        self.download_error = download_error
-
-
-class DownloadError(DataNotFoundError):
-    """A download failed before any data arrived intact (no network, timeout, HTTP error)."""
-
-
-class ChecksumError(DataError):
-    """A downloaded file's contents differ from the checksum table (a wrong or damaged file)."""
 
 
 def mirror_url(namespace, filename):

@@ -17,9 +17,9 @@ import os
 import platform
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, DataNotFoundError, DownloadError
 from .checksums import expected_sha256
-from .download import DataNotFoundError, DownloadError, download_file, mirror_url
+from .download import download_file, mirror_url
 
 # The roles of the four standard files and their standard names.
 FILE_NAMES = {
