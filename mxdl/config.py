@@ -37,6 +37,7 @@ class Config:
     ctx: str = "cpu"  # cpu, gpu, gpu:N, auto, or a comma list
     kvstore: str = "device"  # how gradients are shared: device, local, dist_sync, dist_async
     seed: int = 1  # one seed, one run (initial weights and shuffling)
+    shuffle: bool = True  # shuffle the training data every epoch (False: file order, e.g. to compare runs)
     limit: Optional[int] = None  # train on the first LIMIT samples only (the test set stays whole)
     out: Optional[str] = None  # directory for config.json, history, params and plots
     save: Optional[str] = None  # where to save the trained params

@@ -39,6 +39,8 @@ class Result:
     dataset: object
     config: Config
     outputs: dict  # name -> path of every file written
+    rank: int = 0  # this worker's rank with a dist kvstore (0 otherwise)
+    num_workers: int = 1  # workers of the dist job (1 without a dist kvstore)
 
 
 def epoch_line(stats):
@@ -48,14 +50,53 @@ def epoch_line(stats):
 
 
 def make_kvstore(name):
-    """The kvstore name for ``fit``, or a created ``dist_*`` KVStore (so that its rank is known)."""
+    """The kvstore name for ``fit``, or a created ``dist_*`` KVStore (so that its rank is known).
+
+    A ``dist_*`` kvstore is created once, first thing: it connects this worker to the scheduler,
+    which the launcher waits for (its start-up timeout), so data loading comes after it.
+    """
     if not name.startswith("dist"):
         return name
     if "DMLC_ROLE" not in os.environ:
         raise MxdlError(f"kvstore {name} needs a distributed launch (the DMLC_* environment variables "
-                        "are not set): start the workers with MXNet's tools/launch.py, or use "
-                        "--kvstore device")
+                        "are not set): start the workers with python -m mxdl.launch, e.g. "
+                        "'python -m mxdl.launch --workers 2 -- python scripts/mnist.py --kvstore "
+                        f"{name}', or use --kvstore device")
     return mx.kv.create(name)
+
+
+def worker_rank(kvstore):
+    """``(rank, num_workers)`` of this process: ``(0, 1)`` unless ``kvstore`` is a ``dist_*`` KVStore."""
+    return getattr(kvstore, "rank", 0), getattr(kvstore, "num_workers", 1)
+
+
+def params_path(save, rank):
+    """Where this worker saves its params: ``save`` with ``{rank}`` replaced by the worker's rank.
+
+    Without ``{rank}`` in the path only worker 0 saves (all workers hold the same params after a
+    ``dist_sync`` run); with it every worker saves its own file, e.g. to check that they agree.
+    Returns None when this worker saves nothing.
+    """
+    if not save or (rank != 0 and "{rank}" not in save):
+        return None
+    return save.replace("{rank}", str(rank))
+
+
+def describe_scale_out(config, kvstore, num_samples):
+    """One line saying, for a dist kvstore, this worker's share of the data and what one update is."""
+    if not config.kvstore.startswith("dist"):
+        return None
+    rank, num_workers = worker_rank(kvstore)
+    batch_size = config.batch_size
+    share = (f"{config.kvstore}: worker {rank} of {num_workers} trains on {num_samples // num_workers} "
+             f"of the {num_samples} training samples (numbers {rank}, {rank + num_workers}, "
+             f"{rank + 2 * num_workers}, ...); ")
+    if config.kvstore == "dist_sync":
+        return share + (f"one update = {batch_size} samples x {num_workers} workers = global batch "
+                        f"{batch_size * num_workers}, lr {config.lr} on its mean gradient")
+    return share + (f"the servers apply each worker's batch of {batch_size} as it arrives, with lr "
+                    f"{config.lr} / {num_workers} workers on its mean gradient (no waiting, no "
+                    "global batch)")
 
 
 def build_net(config, ctxs):
@@ -73,8 +114,17 @@ def run(config, log=print):
     """Train ``config.model`` on ``config.dataset`` as the config says; return a :class:`Result`.
 
     Prints (through ``log``) the config, the model and one line per epoch; with ``config.out`` writes
-    config.json, history.csv/.json, the params and the plots there (on worker 0 only, with a
-    ``dist_*`` kvstore).  User errors raise :class:`~mxdl.errors.MxdlError`.
+    config.json, history.csv/.json, the params and the plots there, and with ``config.save`` the
+    params to that file.
+
+    Scaling out: ``config.ctx`` may list several devices (data-parallel, gradients summed by the
+    ``device``/``local`` kvstore); with ``kvstore='dist_sync'``/``'dist_async'`` this process is one
+    worker of a job started by ``python -m mxdl.launch``: it trains on its shard of the training data
+    (every num_workers-th sample from its rank), one update uses ``batch_size`` samples on every
+    worker (global batch ``batch_size * num_workers``, ``lr`` applies to its mean gradient), only
+    worker 0 writes ``config.out``, and ``config.save`` is written by worker 0, or by every worker
+    when it contains ``{rank}`` (see :func:`params_path`).  User errors raise
+    :class:`~mxdl.errors.MxdlError`.
     """
     config = dataclasses.replace(config).validate()
     ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
@@ -95,24 +145,28 @@ def run(config, log=print):
         log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
         log(f"data: {dataset}")
         log(f"devices: {describe_ctx(ctxs)}; kvstore: {config.kvstore}")
+        scale_out = describe_scale_out(config, kvstore, len(dataset.train[1]))
+        if scale_out:
+            log(scale_out)
         log(f"model {config.model} ({describe_model(config.model)}), init {init}, "
             f"{num_params(net):,} parameters:\n{net}")
     history = fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), dataset.train, dataset.test,
                   num_epochs=config.num_epochs, batch_size=config.batch_size, lr=config.lr,
                   ctx=ctxs, momentum=config.momentum, wd=config.wd, kvstore=kvstore, seed=config.seed,
-                  hybridize=config.hybridize, progress=not config.quiet,
+                  shuffle=config.shuffle, hybridize=config.hybridize, progress=not config.quiet,
                   on_epoch=lambda stats: log(epoch_line(stats)))
     outputs = {}
-    if getattr(kvstore, "rank", 0) == 0:
-        if config.save:
-            save_params(net, config.save)
-            outputs["params"] = config.save
-        if config.out:
-            outputs.update(write_outputs(config.out, config, net, history, dataset, ctxs))
+    rank, _ = worker_rank(kvstore)
+    save = params_path(config.save, rank)
+    if save:
+        save_params(net, save)
+        outputs["params"] = save
+    if config.out and rank == 0:  # the other workers hold the same net: one writer is enough
+        outputs.update(write_outputs(config.out, config, net, history, dataset, ctxs))
     if not config.quiet:
         for name, path in outputs.items():
             log(f"wrote {name}: {path}")
-    return Result(net, history, dataset, config, outputs)
+    return Result(net, history, dataset, config, outputs, *worker_rank(kvstore))
 
 
 def write_outputs(out, config, net, history, dataset, ctxs):

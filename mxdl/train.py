@@ -10,9 +10,11 @@ The last, short batch is kept and ``trainer.step`` is told its true size, so eve
 per epoch and every update is the mean gradient of the samples it saw.
 
 The loop is also the fast path every script and notebook uses: the data set lives in NDArrays on the
-device (shuffled once per epoch with one ``take``, batches are zero-copy slices), the loss is computed
-inside the same hybridized graph as the net, and the host waits for the device only every
-``sync_every`` batches (for the progress bar and the divergence check) and at the end of the epoch.
+device (each epoch shuffles only the order and the labels; each batch of X is gathered with one
+``take``), the loss and the count of right answers are computed inside the same hybridized graph as
+the net, and the host waits for the device only every ``sync_every`` batches (for the progress bar
+and the divergence check) and at the end of the epoch.  What each of these is worth is measured in
+bench/README.md.
 Several contexts train data-parallel (``split_and_load`` + the Trainer's kvstore); a ``dist_*``
 kvstore trains on this worker's shard of the data.
 """
@@ -86,17 +88,29 @@ def argmax_label(y_hat):
 
 
 class _NetWithLoss(gluon.HybridBlock):
-    """``net`` and ``loss_fn`` in one graph, so that a hybridized step is one call per batch."""
+    """``net`` and ``loss_fn`` in one graph, so that a hybridized step is one call per batch.
 
-    def __init__(self, net, loss_fn):
+    It returns ``(loss, y_hat)``; with ``count_correct`` (the default ``to_label``, argmax) it
+    returns ``(summed loss, number of right answers)`` of the batch instead, both computed in the
+    graph, so that a training step needs no operator calls besides the graph, its backward pass and
+    the update.  The gradient of the summed loss is the same sum of per-sample gradients that
+    backward of the per-sample losses computes.
+    """
+
+    def __init__(self, net, loss_fn, count_correct=False):
         super().__init__(prefix="")
+        self._count_correct = count_correct
         with self.name_scope():
             self.net = net
             self.loss_fn = loss_fn
 
     def hybrid_forward(self, F, X, y):  # pylint: disable=arguments-differ
         y_hat = self.net(X)
-        return self.loss_fn(y_hat, y), y_hat
+        loss = self.loss_fn(y_hat, y)
+        if not self._count_correct:
+            return loss, y_hat
+        correct = F.reshape(F.argmax(y_hat, axis=1), shape=(-1,)) == F.reshape(y, shape=(-1,))
+        return F.sum(loss), F.sum(correct)
 
 
 class _NetWithLossImperative(gluon.Block):
@@ -141,9 +155,9 @@ def _to_device(X, y, ctx):
     return nd.array(X, ctx=ctx, dtype="float32"), nd.array(y, ctx=ctx, dtype="float32")
 
 
-def _wrap(net, loss_fn, hybridize):
+def _wrap(net, loss_fn, hybridize, count_correct):
     if isinstance(net, gluon.HybridBlock) and isinstance(loss_fn, gluon.HybridBlock):
-        model = _NetWithLoss(net, loss_fn)
+        model = _NetWithLoss(net, loss_fn, count_correct)
         if hybridize:
             model.hybridize(static_alloc=True, static_shape=True)
         return model
@@ -174,12 +188,17 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
 
 
 def _shard(X, y, kv):
-    """This worker's equal-sized share of the data (equal so that dist_sync workers stay in step)."""
+    """This worker's equal-sized share of the data: samples rank, rank + M, rank + 2M, ... of M workers.
+
+    Equal, so that dist_sync workers stay in step (the last ``N mod M`` samples are left out);
+    interleaved, so that without shuffling step k of M workers with batch b sees exactly the
+    samples of step k of one process with batch M * b.
+    """
     per_worker = len(X) // kv.num_workers
     if per_worker == 0:
         raise MxdlError(f"{len(X)} training samples cannot be shared by {kv.num_workers} workers")
-    start = kv.rank * per_worker
-    return X[start:start + per_worker], y[start:start + per_worker]
+    used = per_worker * kv.num_workers
+    return X[kv.rank:used:kv.num_workers], y[kv.rank:used:kv.num_workers]
 
 
 def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None, momentum=0.0,
@@ -198,8 +217,9 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     X, y = _as_arrays(train, "training")
     if isinstance(kvstore, str) and kvstore.startswith("dist"):
         kvstore = mx.kv.create(kvstore)
-    num_workers = getattr(kvstore, "num_workers", 1) if not isinstance(kvstore, str) else 1
-    if num_workers > 1:
+    # With a dist_* kvstore this process is one of num_workers workers (None: no dist kvstore).
+    num_workers = kvstore.num_workers if "dist" in getattr(kvstore, "type", "") else None
+    if num_workers is not None:
         X, y = _shard(X, y, kvstore)
     n = len(X)
     _check_hyperparameters(n, num_epochs, batch_size, lr)
@@ -208,21 +228,24 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     _place_params(net, ctxs)
     if trainer is None:
         trainer = make_trainer(net, lr, momentum=momentum, wd=wd, kvstore=kvstore, ctxs=ctxs)
-    model = _wrap(net, loss_fn, hybridize)
+    model = _wrap(net, loss_fn, hybridize, count_correct=to_label is argmax_label)
     rng = np.random.RandomState(seed) if seed is not None else np.random
     # One copy of the data set on the device (on the first device when there are several:
     # split_and_load copies each batch's parts to the others).
     X_dev, y_dev = _to_device(X, y, ctxs[0])
     test_data = _as_arrays(test, "test") if test is not None else None
     history = History()
+    order = np.arange(n)  # order[i]: the index in X of the i-th sample of this epoch's pass
     for epoch in range(1, num_epochs + 1):
         start = time.time()
         if shuffle:
-            order = nd.array(rng.permutation(n), ctx=ctxs[0], dtype="int64")
-            X_dev, y_dev = nd.take(X_dev, order), nd.take(y_dev, order)
+            # The same order as reshuffling the data set in place every epoch.  Only the order and
+            # the labels are permuted here; each batch of X is gathered with one `take` when it is
+            # needed, which is much cheaper than copying the whole X into a shuffled array.
+            order = order[rng.permutation(n)]
         cost, train_acc, updates = _train_epoch(
             model, trainer, X_dev, y_dev, batch_size, ctxs, to_label, num_workers,
-            epoch=epoch, progress=progress, sync_every=sync_every)
+            order=order if shuffle else None, epoch=epoch, progress=progress, sync_every=sync_every)
         seconds = time.time() - start
         test_acc = float("nan")
         if test_data is not None:
@@ -263,27 +286,35 @@ def _diverged(epoch, value):
                          "this model and data; try a lower one (e.g. a tenth of it)")
 
 
-def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, epoch, progress,
-                 sync_every):
-    """One pass over (X, y) in order; returns (cost, train accuracy, number of updates)."""
+def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, order, epoch,
+                 progress, sync_every):
+    """One pass over (X, y) in ``order`` (None: as stored); returns (cost, train accuracy, updates)."""
     from tqdm.auto import tqdm  # imported here so that importing mxdl stays light
 
     n = len(X)
     num_batches = -(-n // batch_size)
-    loss_sum = [nd.zeros(1, ctx=c) for c in ctxs]
-    correct = [nd.zeros(1, ctx=c) for c in ctxs]
+    if order is not None:
+        order = nd.array(order, ctx=X.context, dtype="int64")
+        y = nd.take(y, order)
+    in_graph = isinstance(model, _NetWithLoss) and model._count_correct
+    # Per device, the batches' summed losses and right answers since the last host sync: kept as
+    # they come (no operator call per batch), added up by one add_n at the sync.
+    pending_loss, pending_correct = [[] for _ in ctxs], [[] for _ in ctxs]
+    loss_total = correct_total = 0.0
     bar = tqdm(total=n, desc=f"epoch {epoch}", unit="sample", leave=False, disable=not progress,
                dynamic_ncols=True)
     seen = 0
     try:
         for i in range(num_batches):
-            X_batch, y_batch = X[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-            size = X_batch.shape[0]
+            start, stop = i * batch_size, min((i + 1) * batch_size, n)
+            X_batch = X[start:stop] if order is None else nd.take(X, order[start:stop])
+            y_batch = y[start:stop]
+            size = stop - start
             parts = _split(X_batch, y_batch, ctxs)
             with autograd.record():
                 outputs = [model(X_part, y_part) for X_part, y_part in parts]
                 idle = [model(X_part, y_part)[0] * 0 for X_part, y_part in _idle_parts(parts, ctxs)]
-            if num_workers == 1:
+            if num_workers is None:
                 autograd.backward([loss for loss, _ in outputs] + idle)
                 trainer.step(size)  # the mean gradient of the samples actually in this batch
             else:
@@ -291,17 +322,25 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
                 # cannot change: weight a short batch's losses by batch_size/size instead, which gives
                 # the same mean gradient over all workers' samples.
                 weight = batch_size / size
-                autograd.backward([loss * weight for loss, _ in outputs] + idle)
+                with autograd.record():  # (the weighting is part of the graph that backward walks)
+                    weighted = [loss * weight for loss, _ in outputs]
+                autograd.backward(weighted + idle)
                 trainer.step(batch_size * num_workers)
             for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
-                loss_sum[k] += loss.sum()
-                correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()
+                if in_graph:  # (summed loss, number right), computed in the graph
+                    pending_loss[k].append(loss)
+                    pending_correct[k].append(y_hat)
+                else:
+                    pending_loss[k].append(loss.sum())
+                    pending_correct[k].append((to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum())
             seen += size
             if progress:
                 bar.update(size)
             if (i + 1) % sync_every == 0 or i + 1 == num_batches:
                 # The only host sync: bounds how far Python runs ahead, feeds the bar, catches NaN.
-                cost = sum(s.asscalar() for s in loss_sum) / seen
+                loss_total += _drain(pending_loss)
+                correct_total += _drain(pending_correct)
+                cost = loss_total / seen
                 if not math.isfinite(cost):
                     raise _diverged(epoch, cost)
                 if progress:
@@ -309,8 +348,17 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
                                     samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}", refresh=False)
     finally:
         bar.close()
-    accuracy = sum(c.asscalar() for c in correct) / n
-    return float(cost), float(accuracy), num_batches
+    return float(cost), float(correct_total / n), num_batches
+
+
+def _drain(pending):
+    """Add up, on the host, per-device lists of scalars, and empty them (one add_n per device)."""
+    total = 0.0
+    for values in pending:
+        if values:
+            total += float(nd.add_n(*values).asscalar())
+            values.clear()
+    return total
 
 
 def evaluate(net, X, y, *, ctx=None, batch_size=1024, to_label=argmax_label, loss_fn=None):

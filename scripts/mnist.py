@@ -4,13 +4,15 @@
     python scripts/mnist.py                           # logreg, lr 0.1, batch 64, 4 epochs
     python scripts/mnist.py --preset meetup           # the demo exactly, Normal(sigma=1) init too
     python scripts/mnist.py --model lenet --ctx gpu --out runs/lenet
+    python scripts/mnist.py --ctx gpu:0,gpu:1                # data-parallel on two GPUs
+    python -m mxdl.launch --workers 2 --servers 1 -- python scripts/mnist.py --kvstore dist_sync
 
 Everything it does is :func:`mxdl.mnist.run`; this file only turns flags into a :class:`Config`.
 """
 import argparse
 import sys
 
-from mxdl import cli
+from mxdl import cli, launch
 from mxdl.config import KVSTORES, PRESETS, Config
 from mxdl.data import DATASETS
 from mxdl.errors import MxdlError
@@ -33,24 +35,31 @@ def build_parser():
         "files (None: MXNet's cache, system copies, then a download)")
     arg("--no-download", dest="download", action="store_false", default=argparse.SUPPRESS,
         help="use only data found locally, never download it")
-    arg("--batch-size", type=cli.positive_int, default=_DEFAULT.batch_size, help="samples per update")
+    arg("--batch-size", type=cli.positive_int, default=_DEFAULT.batch_size, help="samples per update "
+        "(per worker with a dist kvstore: one update then uses batch-size x workers samples)")
     arg("--epochs", dest="num_epochs", type=cli.positive_int, default=_DEFAULT.num_epochs,
         metavar="N", help="passes over the training data")
-    arg("--lr", type=cli.positive_float, default=_DEFAULT.lr, help="learning rate")
+    arg("--lr", type=cli.positive_float, default=_DEFAULT.lr, help="learning rate, applied to the "
+        "mean gradient of an update's samples (of all workers with a dist kvstore)")
     arg("--momentum", type=cli.fraction, default=_DEFAULT.momentum, help="SGD momentum, in [0, 1)")
     arg("--wd", type=cli.non_negative_float, default=_DEFAULT.wd, help="weight decay")
     arg("--init", type=_init_spec, default=_DEFAULT.init, help="weight initialiser: normal:SIGMA, "
         "uniform:SCALE, xavier[:MAGNITUDE] (None: the model's default, normal:0.01 for logreg, "
         "xavier for mlp and lenet; the demo used normal:1)")
     arg("--ctx", default=_DEFAULT.ctx, help="device(s): cpu, gpu, gpu:N, auto, or a list gpu:0,1")
-    arg("--kvstore", choices=KVSTORES, default=_DEFAULT.kvstore, help="how devices share gradients")
+    arg("--kvstore", choices=KVSTORES, default=_DEFAULT.kvstore, help="how devices share gradients; "
+        "dist_sync/dist_async: one worker of a job started by python -m mxdl.launch, training on "
+        "its shard of the data")
     arg("--seed", type=cli.non_negative_int, default=_DEFAULT.seed,
         help="random seed of the initial weights and the shuffling")
+    arg("--no-shuffle", dest="shuffle", action="store_false", default=argparse.SUPPRESS,
+        help="train on the samples in file order every epoch (to compare runs batch by batch)")
     arg("--limit", type=cli.positive_int, default=_DEFAULT.limit, help="train on the first LIMIT "
         "training samples only (the test set stays whole)")
     arg("--out", default=_DEFAULT.out, metavar="DIR", help="write config.json, history.csv/.json, "
-        "params and plots (accuracy, cost, samples, confusion) here")
-    arg("--save", default=_DEFAULT.save, metavar="FILE", help="save the trained params to FILE")
+        "params and plots (accuracy, cost, samples, confusion) here (worker 0 only)")
+    arg("--save", default=_DEFAULT.save, metavar="FILE", help="save the trained params to FILE; "
+        "with a dist kvstore worker 0 does, or every worker if FILE contains {rank} (its rank)")
     arg("--load", default=_DEFAULT.load, metavar="FILE", help="start from params saved in FILE")
     arg("--hybridize", dest="hybridize", action="store_true", default=_DEFAULT.hybridize,
         help="compile the net into one graph")
@@ -82,7 +91,9 @@ def parse_config(argv=None):
 
 
 def main(argv=None):
-    run(parse_config(argv))
+    # A dist worker that fails must exit at once (a live kvstore would hang it): see launch.fail_fast.
+    with launch.fail_fast():
+        run(parse_config(argv))
 
 
 if __name__ == "__main__":
