@@ -23,9 +23,10 @@ from .context import describe_ctx, parse_ctx
 from .data import load_dataset_or_fallback
 from .errors import DataError, MxdlError
 from .models import default_init, describe_model, get_model
+from .plots import save_figure
 from .plots import training as plots
 from .train import fit, predict
-from .utils import atomic_write, load_params, num_params, save_params, seed_everything
+from .utils import load_params, num_params, save_params, seed_everything
 
 NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
 
@@ -191,14 +192,8 @@ def write_outputs(out, config, net, history, dataset, ctxs):
         "confusion_plot": plots.plot_confusion(y_test, y_pred, dataset.classes),
     }
     for name, fig in figures.items():
-        _save_figure(fig, paths[name])
+        save_figure(fig, paths[name])
     return paths
-
-
-def _save_figure(fig, path):
-    """Save a figure as PNG atomically (a temporary file beside ``path``, then rename)."""
-    with atomic_write(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
 
 
 def load_trained(model, params, ctx="cpu"):

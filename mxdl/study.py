@@ -27,6 +27,7 @@ from typing import Optional
 import numpy as np
 
 from .errors import DivergedError, MxdlError
+from .plots import save_figure
 from .train import History, argmax_label, evaluate, fit
 from .utils import atomic_write, seed_everything
 
@@ -396,6 +397,5 @@ def write_outputs(study, out):
         figures["heatmap_plot"] = plots.plot_lr_batch_heatmap(study.cost_grid(), study.lrs,
                                                               study.batch_sizes, study.num_train)
     for name, fig in figures.items():
-        with atomic_write(paths[name], "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
+        save_figure(fig, paths[name])
     return paths

@@ -17,8 +17,9 @@ from .errors import MxdlError
 from .landscape import cost_curve, tangent
 from .models.line import line_classifier, score_to_label
 from .toy import make_toy
+from .plots import save_figure
 from .train import evaluate, fit
-from .utils import atomic_write, seed_everything
+from .utils import seed_everything
 
 
 @dataclasses.dataclass
@@ -162,7 +163,5 @@ def save_figures(result, out_dir):
     paths = []
     for stem, fig in make_figures(result).items():
         path = os.path.join(out_dir, stem + ".png")
-        with atomic_write(path, "wb") as f:
-            fig.savefig(f, format="png", dpi=110)
-        paths.append(path)
+        paths.append(save_figure(fig, path, dpi=110))
     return paths

@@ -9,6 +9,9 @@ Use the ``make_idx_dataset`` fixture (a factory) in any test that needs data on 
 
 or call :func:`write_idx_dataset` / :func:`synthetic_digits` directly. No network is ever used.
 """
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -81,3 +84,27 @@ def make_idx_dataset(tmp_path):
     def make(n_train=600, n_test=200, *, name="idx", seed=0, gz=True, noise=0.15):
         return write_idx_dataset(tmp_path / name, n_train, n_test, seed=seed, gz=gz, noise=noise)
     return make
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture
+def run_main(capsys):
+    """Run ``scripts/<name>``'s ``main(argv)`` in this process, as its ``__main__`` does.
+
+    Returns ``(exit code, stdout, stderr)``; argparse's own errors (exit 2) are caught too.  Faster
+    than a subprocess, for the many bad-input cases; each script keeps one real subprocess test.
+    """
+    from mxdl import cli
+
+    def run(name, argv):
+        main = runpy.run_path(str(SCRIPTS / name))["main"]
+        try:
+            code = cli.run(main, [str(a) for a in argv])
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mxdl import cli
 from mxdl.config import PRESETS, Config
 from mxdl.data import load_dataset
 from mxdl.errors import MxdlError
@@ -36,16 +35,6 @@ OUTPUTS = ("config.json", "history.csv", "history.json", "logreg.params", "accur
 @pytest.fixture(scope="module")
 def script():
     return runpy.run_path(str(SCRIPT))
-
-
-def call(script, argv, capsys):
-    """Run the script's main like its ``__main__`` does; return (exit code, stdout, stderr)."""
-    try:
-        code = cli.run(script["main"], [str(a) for a in argv])
-    except SystemExit as exit_:  # argparse errors
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code, err, *needles):
@@ -126,27 +115,27 @@ def test_config_validation_and_json_round_trip(tmp_path):
     (["--ctx", "tpu"], "unknown device"),
     (["--kvstore", "dist_sync"], "distributed launch"),
 ])
-def test_bad_flag_values_are_one_line_errors(script, capsys, tmp_path, argv, needle):
-    code, out, err = call(script, ["--dataset", "mnist-t10k", "--quiet", *argv], capsys)
+def test_bad_flag_values_are_one_line_errors(run_main, tmp_path, argv, needle):
+    code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--quiet", *argv])
     assert_one_line_error(code, err, needle)
     assert "Epoch" not in out  # refused before any training
 
 
-def test_missing_data_dir_is_an_error_not_a_fallback(script, capsys, tmp_path):
-    code, out, err = call(script, ["--data-dir", tmp_path / "nowhere", "--quiet"], capsys)
+def test_missing_data_dir_is_an_error_not_a_fallback(run_main, tmp_path):
+    code, out, err = run_main("mnist.py", ["--data-dir", tmp_path / "nowhere", "--quiet"])
     assert_one_line_error(code, err, "nowhere", "not a directory")
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, out, err = call(script, ["--data-dir", empty, "--no-download", "--quiet"], capsys)
+    code, out, err = run_main("mnist.py", ["--data-dir", empty, "--no-download", "--quiet"])
     assert_one_line_error(code, err, "not found", str(empty))
     assert "mnist-t10k instead" not in out
 
 
-def test_mnist_nowhere_falls_back_to_the_embedded_real_digits(script, capsys, tmp_path, monkeypatch):
+def test_mnist_nowhere_falls_back_to_the_embedded_real_digits(run_main, tmp_path, monkeypatch):
     monkeypatch.setenv("MXNET_HOME", str(tmp_path / "mxnet-home"))  # an empty cache
     out_dir = tmp_path / "run"
-    code, out, err = call(script, ["--no-download", "--limit", "640", "--epochs", "1", "--quiet",
-                                   "--out", out_dir], capsys)
+    code, out, err = run_main("mnist.py", ["--no-download", "--limit", "640", "--epochs", "1", "--quiet",
+                                           "--out", out_dir])
     assert code == 0, err
     notes = [line for line in out.splitlines() if "mnist-t10k" in line]
     assert len(notes) == 1 and "MNIST not found" in notes[0]
@@ -155,45 +144,44 @@ def test_mnist_nowhere_falls_back_to_the_embedded_real_digits(script, capsys, tm
     assert float(epoch.group(4)) > 0.5  # 10 updates on real digits: well above chance (0.1)
 
 
-def test_corrupt_mnist_file_is_an_error_never_a_fallback(script, capsys, tmp_path, monkeypatch,
-                                                         make_idx_dataset):
+def test_corrupt_mnist_file_is_an_error_never_a_fallback(run_main, tmp_path, monkeypatch, make_idx_dataset):
     home = tmp_path / "mxnet-home"
     data_dir = make_idx_dataset(n_train=100, n_test=50, name="mxnet-home/datasets/mnist")
     images = data_dir / "train-images-idx3-ubyte.gz"
     images.write_bytes(images.read_bytes()[:-100])  # cut off: a truncated download
     monkeypatch.setenv("MXNET_HOME", str(home))
-    code, out, err = call(script, ["--no-download", "--quiet"], capsys)
+    code, out, err = run_main("mnist.py", ["--no-download", "--quiet"])
     assert_one_line_error(code, err, "train-images-idx3-ubyte.gz")
     assert "mnist-t10k" not in out
 
 
-def test_diverging_lr_stops_with_a_clear_message(script, capsys):
+def test_diverging_lr_stops_with_a_clear_message(run_main):
     # SoftmaxCrossEntropyLoss is computed stably (log-softmax): logreg's cost stays finite even at
     # lr 1e4 (measured: 7888, then 2941); the MLP's ReLU activations overflow to NaN in epoch 1.
-    code, out, err = call(script, ["--dataset", "mnist-t10k", "--model", "mlp", "--lr", "1e4",
-                                   "--limit", "640", "--quiet"], capsys)
+    code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--model", "mlp", "--lr", "1e4",
+                                           "--limit", "640", "--quiet"])
     assert_one_line_error(code, err, "epoch 1", "lower")
     assert "nan" in err or "inf" in err
 
 
-def test_corrupt_or_mismatched_params_are_one_line_errors(script, capsys, tmp_path):
+def test_corrupt_or_mismatched_params_are_one_line_errors(run_main, tmp_path):
     mlp_params, corrupt = tmp_path / "mlp.params", tmp_path / "corrupt.params"
     save_params(get_model("mlp"), mlp_params)
     corrupt.write_bytes(mlp_params.read_bytes()[:1000])
     for params in (mlp_params, corrupt, tmp_path / "missing.params"):
-        code, out, err = call(script, ["--dataset", "mnist-t10k", "--limit", "640", "--quiet",
-                                       "--load", params], capsys)
+        code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--limit", "640", "--quiet",
+                                               "--load", params])
         assert_one_line_error(code, err, str(params))
         assert "Epoch" not in out
 
 
-def test_load_resumes_from_saved_params(script, capsys, tmp_path):
+def test_load_resumes_from_saved_params(run_main, tmp_path):
     saved = tmp_path / "logreg.params"
     argv = ["--dataset", "mnist-t10k", "--limit", "640", "--epochs", "1", "--quiet"]
-    assert call(script, [*argv, "--save", saved], capsys)[0] == 0
+    assert run_main("mnist.py", [*argv, "--save", saved])[0] == 0
     net = get_model("logreg")
     load_params(net, saved)
-    code, out, _ = call(script, [*argv, "--load", saved, "--lr", "1e-9"], capsys)
+    code, out, _ = run_main("mnist.py", [*argv, "--load", saved, "--lr", "1e-9"])
     # With a negligible lr the loaded net is what gets evaluated: its accuracy, not a fresh one's.
     expected = evaluate(net, *load_dataset("mnist-t10k").test)[1]
     assert code == 0 and float(EPOCH_LINE.match(out.strip()).group(4)) == pytest.approx(expected, abs=1e-3)

@@ -1,6 +1,5 @@
 """scripts/predict.py and mxdl.mnist.classify: a saved net labels PNG files and IDX samples."""
 import re
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mxdl import cli
 from mxdl.config import Config
 from mxdl.data import load_dataset, read_images
 from mxdl.data.sources import embedded_dir
@@ -30,20 +28,6 @@ def trained(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def script():
-    return runpy.run_path(str(SCRIPT))
-
-
-def call(script, argv, capsys):
-    try:
-        code = cli.run(script["main"], [str(a) for a in argv])
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_classify_gives_the_softmax_of_the_scores(trained):
     net = load_trained("logreg", trained)
     X, y = load_dataset("mnist-t10k").test
@@ -56,9 +40,9 @@ def test_classify_gives_the_softmax_of_the_scores(trained):
     assert (labels == y).mean() >= 0.88
 
 
-def test_predict_idx_samples(script, trained, capsys):
+def test_predict_idx_samples(run_main, trained):
     """The first ten test digits (the demo's grid), by index into the shipped IDX file."""
-    code, out, err = call(script, ["--params", trained, "--idx", IDX, "--index", *range(10)], capsys)
+    code, out, err = run_main("predict.py", ["--params", trained, "--idx", IDX, "--index", *range(10)])
     assert code == 0, err
     matches = [LINE.match(line) for line in out.splitlines()]
     assert len(matches) == 10 and all(matches), out
@@ -67,14 +51,14 @@ def test_predict_idx_samples(script, trained, capsys):
     assert sum(p == t for p, t in zip(predicted, [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])) >= 8
 
 
-def test_predict_png_files_of_any_size(script, trained, tmp_path, capsys):
+def test_predict_png_files_of_any_size(run_main, trained, tmp_path):
     """A real digit drawn dark on white at 3x the size is read back as the same digit."""
     images = read_images(IDX)[:3]  # 7, 2, 1
     paths = []
     for k, image in enumerate(images):
         paths.append(tmp_path / f"digit{k}.png")
         Image.fromarray(255 - image).resize((84, 84), Image.Resampling.NEAREST).save(paths[-1])
-    code, out, err = call(script, ["--params", trained, *paths], capsys)
+    code, out, err = run_main("predict.py", ["--params", trained, *paths])
     assert code == 0, err
     assert [LINE.match(line).group(2) for line in out.splitlines()] == ["7", "2", "1"]
     assert out.splitlines()[0].startswith(f"{paths[0]}: 7 (probability")
@@ -87,9 +71,9 @@ def test_predict_png_files_of_any_size(script, trained, tmp_path, capsys):
     ([], "give image files"),
     (["--idx", "IDX"], "go together"),
 ])
-def test_bad_input_is_one_line(script, trained, capsys, argv, needle):
+def test_bad_input_is_one_line(run_main, trained, argv, needle):
     argv = [IDX if a == "IDX" else a for a in argv]
-    code, out, err = call(script, ["--params", trained, *argv], capsys)
+    code, out, err = run_main("predict.py", ["--params", trained, *argv])
     assert code != 0 and err.count("\n") == 1 and needle in err, err
     assert out == ""
 
