@@ -134,15 +134,9 @@ def _check(train, batch_sizes, lrs, num_epochs):
     return n
 
 
-def _no_label(y_hat):
-    """``to_label`` for a regression (no classes): NaN never equals a label, so fit's accuracy is 0."""
-    return y_hat.reshape((-1,)) * float("nan")
-
-
 def _train(run, make_net, loss_fn, train, test, *, num_epochs, seed, ctx, to_label):
     """Fill ``run`` epoch by epoch; a DivergedError propagates with the epochs done so far in ``run``."""
     classifies = to_label is not None
-    to_label = to_label if classifies else _no_label
     seed_everything(seed)  # the same initial weights for every run
     net = make_net()
 
@@ -153,14 +147,14 @@ def _train(run, make_net, loss_fn, train, test, *, num_epochs, seed, ctx, to_lab
         if stats is not None:
             run.history.append(stats)
             # fit evaluated the test data after the epoch
-            run.test_accs.append(stats.test_acc if classifies else float("nan"))
+            run.test_accs.append(stats.test_acc)
         elif test is not None and classifies:
             run.test_accs.append(evaluate(net, *test, ctx=ctx, to_label=to_label)[1])
         else:
             run.test_accs.append(float("nan"))
 
     measure()
-    fit(net, loss_fn, train, test if classifies else None, num_epochs=num_epochs,
+    fit(net, loss_fn, train, test, num_epochs=num_epochs,
         batch_size=run.batch_size, lr=run.lr, ctx=ctx, seed=seed, to_label=to_label, on_epoch=measure)
     if not math.isfinite(run.costs[-1]):  # the last batch was fine but the weights it left are not
         raise DivergedError(f"the cost became {run.costs[-1]} after epoch {len(run.history)}: the "

@@ -172,13 +172,16 @@ def _place_params(net, ctxs):
             return
 
 
+# With no kvstore each device's Trainer updates its own copy: the copies silently diverge.
+_NO_KVSTORE = ("several devices need a kvstore to share gradients ('device' or 'local'); "
+               "kvstore=None would train diverging copies")
+
+
 def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
     """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay)."""
     ctxs = parse_ctx(ctxs) if ctxs is not None else net.collect_params().list_ctx()
     if len(ctxs) > 1 and kvstore is None:
-        # With no kvstore each device's Trainer updates its own copy: the copies silently diverge.
-        raise MxdlError("several devices need a kvstore to share gradients ('device' or 'local'); "
-                        "kvstore=None would train diverging copies")
+        raise MxdlError(_NO_KVSTORE)
     optimizer_params = {"learning_rate": lr}
     if momentum:
         optimizer_params["momentum"] = momentum
@@ -212,7 +215,8 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     ``'dist_sync'``, ``'dist_async'`` or a KVStore); with a ``dist_*`` kvstore each worker trains on
     its own shard, and the learning rate applies to the mean gradient of the global batch
     (``batch_size`` x number of workers).  ``seed`` fixes the shuffling order (default: numpy's global
-    generator).  ``on_epoch(stats)`` is called after every epoch.
+    generator).  ``to_label`` maps the net's outputs to predicted labels (default: argmax); None
+    means a regression, whose accuracies are nan.  ``on_epoch(stats)`` is called after every epoch.
     """
     X, y = _as_arrays(train, "training")
     if isinstance(kvstore, str) and kvstore.startswith("dist"):
@@ -228,6 +232,8 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     _place_params(net, ctxs)
     if trainer is None:
         trainer = make_trainer(net, lr, momentum=momentum, wd=wd, kvstore=kvstore, ctxs=ctxs)
+    elif len(ctxs) > 1 and trainer._kvstore_params["kvstore"] is None:  # (Gluon keeps it nowhere public)
+        raise MxdlError(_NO_KVSTORE)
     model = _wrap(net, loss_fn, hybridize, count_correct=to_label is argmax_label)
     rng = np.random.RandomState(seed) if seed is not None else np.random
     # One copy of the data set on the device (on the first device when there are several:
@@ -289,7 +295,9 @@ def _diverged(epoch, value):
 def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, order, epoch,
                  progress, sync_every):
     """One pass over (X, y) in ``order`` (None: as stored); returns (cost, train accuracy, updates)."""
-    from tqdm.auto import tqdm  # imported here so that importing mxdl stays light
+    # Imported here so that importing mxdl stays light.  Plain tqdm, not tqdm.auto: in a notebook
+    # without ipywidgets, tqdm.auto warns in every cell that trains.
+    from tqdm import tqdm
 
     n = len(X)
     num_batches = -(-n // batch_size)
@@ -332,7 +340,8 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
                     pending_correct[k].append(y_hat)
                 else:
                     pending_loss[k].append(loss.sum())
-                    pending_correct[k].append((to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum())
+                    if to_label is not None:
+                        pending_correct[k].append(_num_correct(to_label, y_hat, y_part))
             seen += size
             if progress:
                 bar.update(size)
@@ -348,7 +357,13 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
                                     samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}", refresh=False)
     finally:
         bar.close()
-    return float(cost), float(correct_total / n), num_batches
+    accuracy = correct_total / n if to_label is not None else float("nan")
+    return float(cost), float(accuracy), num_batches
+
+
+def _num_correct(to_label, y_hat, y):
+    """How many of the predicted labels ``to_label(y_hat)`` equal ``y`` (an NDArray of one element)."""
+    return (to_label(y_hat).reshape((-1,)) == y.reshape((-1,))).sum()
 
 
 def _drain(pending):
@@ -375,10 +390,11 @@ def evaluate(net, X, y, *, ctx=None, batch_size=1024, to_label=argmax_label, los
         parts = _split(X_batch, y_batch, ctxs)
         for k, (X_part, y_part) in enumerate(parts):
             y_hat = net(X_part)
-            correct[k] += (to_label(y_hat).reshape((-1,)) == y_part.reshape((-1,))).sum()
+            if to_label is not None:
+                correct[k] += _num_correct(to_label, y_hat, y_part)
             if loss_fn is not None:
                 loss_sum[k] += loss_fn(y_hat, y_part).sum()
-    accuracy = sum(c.asscalar() for c in correct) / len(X)
+    accuracy = sum(c.asscalar() for c in correct) / len(X) if to_label is not None else float("nan")
     cost = sum(s.asscalar() for s in loss_sum) / len(X) if loss_fn is not None else float("nan")
     return float(cost), float(accuracy)
 

@@ -165,3 +165,24 @@ def test_two_contexts_with_batches_smaller_than_the_devices(batch_size):
     train.fit(two, LOSS, (X, y), (X[:1], y[:1]), num_epochs=1, batch_size=batch_size, lr=0.5, seed=2,
               ctx="cpu:0,cpu:1")
     np.testing.assert_allclose(two.weight.data(mx.cpu(1)).asnumpy(), one.weight.data().asnumpy(), atol=1e-5)
+
+
+def test_a_callers_trainer_without_kvstore_on_several_devices_is_refused():
+    X, y = _blobs()
+    net = _net([mx.cpu(0), mx.cpu(1)])
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=None)
+    with pytest.raises(MxdlError, match="kvstore"):
+        train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=8, lr=0.1, trainer=trainer,
+                  ctx="cpu:0,cpu:1")
+
+
+def test_regression_has_no_accuracy():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(64, 4)).astype("float32")
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32")
+    net = gluon.nn.Dense(1, in_units=4)
+    net.initialize()
+    history = train.fit(net, gluon.loss.L2Loss(), (X, y), (X, y), num_epochs=30, batch_size=8, lr=0.1,
+                        to_label=None, seed=0)
+    assert math.isnan(history.last.train_acc) and math.isnan(history.last.test_acc)
+    assert history.last.cost < 0.01 * history[0].cost
