@@ -8,8 +8,19 @@ in bench/README.md.
 import os
 import sys
 
-# name -> value; each entry is justified by a measurement in bench/README.md.
-DEFAULTS = {}
+
+# name -> value; each entry is justified by a measurement in bench/README.md ("Levers").
+DEFAULTS = {
+    # One OpenMP thread per operator.  MXNet's engine runs the operators on a worker thread while
+    # Python prepares the next step; a second OpenMP thread oversubscribes 2 cores, and its
+    # fork/join and wake-up costs outweigh the maths of a small net: with 2 threads the dense nets
+    # train 6-13x slower (mlp at batch 64: 0.32 -> 2.0 s per epoch).  LeNet's convolutions lose
+    # about 10% with one thread; bench/README.md shows the settings that suit a conv net.
+    "OMP_NUM_THREADS": "1",
+    # fit binds an MXNet executor; without this, every bind logs "Subgraph backend MKLDNN is
+    # activated." (the MKLDNN subgraph backend itself stays on; it leaves training graphs alone).
+    "MXNET_SUBGRAPH_VERBOSE": "0",
+}
 
 
 def apply():

@@ -11,10 +11,13 @@ per epoch and every update is the mean gradient of the samples it saw.
 
 The loop is also the fast path every script and notebook uses: the data set lives in NDArrays on the
 device (each epoch shuffles only the order and the labels; each batch of X is gathered with one
-``take``), the loss and the count of right answers are computed inside the same hybridized graph as
-the net, and the host waits for the device only every ``sync_every`` batches (for the progress bar
-and the divergence check) and at the end of the epoch.  What each of these is worth is measured in
-bench/README.md.
+``take``), the loss and the count of right answers are computed inside the same graph as the net,
+that graph is bound once as an MXNet executor (:class:`_BoundStep`: one call for forward, one for
+backward, instead of autograd rebuilding its graph every step), plain SGD updates each parameter
+with one operator call (:class:`SGDTrainer`), and the host waits for the device only every
+``sync_every`` batches (for the progress bar and the divergence check) and at the end of the epoch.
+What each of these is worth is measured in bench/README.md; the maths is the same as a plain
+imperative loop's (tests/test_fast_path.py).
 Several contexts train data-parallel (``split_and_load`` + the Trainer's kvstore); a ``dist_*``
 kvstore trains on this worker's shard of the data.
 """
@@ -113,6 +116,81 @@ class _NetWithLoss(gluon.HybridBlock):
         return F.sum(loss), F.sum(correct)
 
 
+class _BoundStep:
+    """A training step run by an MXNet executor bound once: forward and backward are one call each.
+
+    The fast path of :func:`fit` in the common case (one device, a HybridBlock net and loss, the
+    default argmax labels, ``hybridize=True``).  ``autograd.backward`` rebuilds its backward graph at
+    every step, about 0.1 ms of Python and C++ per batch -- more than the maths of a small net; an
+    executor plans forward and backward once.  It reads and writes the Parameters' own arrays (data
+    and gradients), so ``trainer.step`` updates them exactly as after ``autograd.backward``.  Each
+    batch is gathered straight into the executor's input arrays, and the batch's summed loss and
+    number of right answers are added to :attr:`totals` on the device (no host sync).
+    """
+
+    def __init__(self, model, ctx, X, y):
+        loss_sum, correct = model(mx.sym.var("data"), mx.sym.var("label"))
+        # make_loss: backward starts from d(summed loss) = 1, as autograd.backward(summed loss) does.
+        stats = mx.sym.concat(mx.sym.reshape(loss_sum, shape=(1,)), mx.sym.reshape(correct, shape=(1,)),
+                              dim=0)
+        self._symbol = mx.sym.Group([mx.sym.make_loss(loss_sum), mx.sym.BlockGrad(stats)])
+        self._ctx = ctx
+        self._params = {param.name: param for param in model.collect_params().values()}
+        self._shapes = X.shape[1:], y.shape[1:]
+        self._executors = {}  # batch size -> executor (the short last batch gets its own)
+        # The Trainer refuses a gradient that backward did not write: mark them as autograd does.
+        self._weights = [p.data(ctx) for p in self._params.values() if p.grad_req != "null"]
+        self.totals = nd.zeros(2, ctx=ctx)  # (summed loss, number right) since the last reset
+
+    @staticmethod
+    def usable(model, ctxs, num_workers, hybridize):
+        """Whether ``fit`` can train ``model`` this way (else it takes the autograd path)."""
+        if not (hybridize and isinstance(model, _NetWithLoss) and model._count_correct
+                and len(ctxs) == 1 and num_workers is None):
+            return False
+        try:
+            for param in model.collect_params().values():
+                param.data(ctxs[0])
+        except gluon.parameter.DeferredInitializationError:  # shapes known only after a forward pass
+            return False
+        return True
+
+    def _executor(self, size):
+        if size not in self._executors:
+            args = {"data": nd.zeros((size,) + self._shapes[0], ctx=self._ctx),
+                    "label": nd.zeros((size,) + self._shapes[1], ctx=self._ctx)}
+            grads, grad_req = {}, {"data": "null", "label": "null"}
+            for name in self._symbol.list_arguments():
+                if name in self._params:
+                    param = self._params[name]
+                    args[name] = param.data(self._ctx)
+                    grad_req[name] = param.grad_req
+                    if param.grad_req != "null":
+                        grads[name] = param.grad(self._ctx)
+            aux = {name: self._params[name].data(self._ctx)
+                   for name in self._symbol.list_auxiliary_states()}
+            shared = next(iter(self._executors.values()), None)
+            self._executors[size] = self._symbol.bind(self._ctx, args, args_grad=grads,
+                                                      grad_req=grad_req, aux_states=aux,
+                                                      shared_exec=shared)
+        return self._executors[size]
+
+    def run(self, X, y, order, start, stop):
+        """Forward and backward of samples ``start:stop`` (of ``order``, if given) into the gradients."""
+        executor = self._executor(stop - start)
+        data, label = executor.arg_dict["data"], executor.arg_dict["label"]
+        if order is None:
+            X[start:stop].copyto(data)
+        else:
+            nd.take(X, order[start:stop], out=data)
+        y[start:stop].copyto(label)
+        executor.forward(is_train=True)
+        executor.backward()
+        for weight in self._weights:
+            weight._fresh_grad = True
+        self.totals += executor.outputs[1]
+
+
 class _NetWithLossImperative(gluon.Block):
     """The same for a plain (non-hybrid) ``Block``."""
 
@@ -177,6 +255,48 @@ _NO_KVSTORE = ("several devices need a kvstore to share gradients ('device' or '
                "kvstore=None would train diverging copies")
 
 
+class SGDTrainer(gluon.Trainer):
+    """``gluon.Trainer`` whose plain-SGD update is one ``sgd_update`` call per parameter.
+
+    Gluon's update goes through its Updater and Optimizer classes, about 15-35 us of Python per
+    parameter and step, which for a small net costs more than the update itself.  In the common
+    case -- the ``sgd`` optimizer without momentum, float32 weights on one device, no kvstore --
+    this class calls the same operator directly, with the learning rate, weight decay, gradient
+    scale and clipping the optimizer would use, and keeps the optimizer's update counts (so that
+    learning-rate schedules still work).  Every other case is Gluon's own ``_update``.
+    """
+
+    def _update(self, ignore_stale_grad=False):
+        optimizer = self._optimizer
+        if not self._plain_sgd():
+            return super()._update(ignore_stale_grad)
+        kwargs = {"rescale_grad": optimizer.rescale_grad}
+        if optimizer.clip_gradient is not None:
+            kwargs["clip_gradient"] = optimizer.clip_gradient
+        for i, param in enumerate(self._params):
+            if param.grad_req == "null":
+                continue
+            weight, grad = param._data[0], param._grad[0]
+            if not weight._fresh_grad:
+                if ignore_stale_grad:
+                    continue
+                raise UserWarning(f"Gradient of Parameter `{param.name}` on context {weight.context} "
+                                  "has not been updated by backward since last `step`: call step "
+                                  "with ignore_stale_grad=True to skip such parameters")
+            optimizer._update_count(i)
+            nd.sgd_update(weight, grad, out=weight, lr=optimizer._get_lr(i), wd=optimizer._get_wd(i),
+                          **kwargs)
+            weight._fresh_grad = False
+        return None
+
+    def _plain_sgd(self):
+        optimizer = self._optimizer
+        return (type(optimizer) is mx.optimizer.SGD and optimizer.momentum == 0
+                and self._kvstore is None and getattr(self, "_amp_loss_scaler", None) is None
+                and all(len(p._data) == 1 and p._data[0].dtype == np.float32 and p._stype == "default"
+                        and p._grad_stype == "default" for p in self._params if p.grad_req != "null"))
+
+
 def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
     """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay)."""
     ctxs = parse_ctx(ctxs) if ctxs is not None else net.collect_params().list_ctx()
@@ -187,7 +307,7 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
         optimizer_params["momentum"] = momentum
     if wd:
         optimizer_params["wd"] = wd
-    return gluon.Trainer(net.collect_params(), "sgd", optimizer_params, kvstore=kvstore)
+    return SGDTrainer(net.collect_params(), "sgd", optimizer_params, kvstore=kvstore)
 
 
 def _shard(X, y, kv):
@@ -235,6 +355,9 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     elif len(ctxs) > 1 and trainer._kvstore_params["kvstore"] is None:  # (Gluon keeps it nowhere public)
         raise MxdlError(_NO_KVSTORE)
     model = _wrap(net, loss_fn, hybridize, count_correct=to_label is argmax_label)
+    bound = None
+    if _BoundStep.usable(model, ctxs, num_workers, hybridize):
+        bound = _BoundStep(model, ctxs[0], X, y)
     rng = np.random.RandomState(seed) if seed is not None else np.random
     # One copy of the data set on the device (on the first device when there are several:
     # split_and_load copies each batch's parts to the others).
@@ -251,7 +374,8 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
             order = order[rng.permutation(n)]
         cost, train_acc, updates = _train_epoch(
             model, trainer, X_dev, y_dev, batch_size, ctxs, to_label, num_workers,
-            order=order if shuffle else None, epoch=epoch, progress=progress, sync_every=sync_every)
+            order=order if shuffle else None, bound=bound, epoch=epoch, progress=progress,
+            sync_every=sync_every)
         seconds = time.time() - start
         test_acc = float("nan")
         if test_data is not None:
@@ -292,9 +416,13 @@ def _diverged(epoch, value):
                          "this model and data; try a lower one (e.g. a tenth of it)")
 
 
-def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, order, epoch,
-                 progress, sync_every):
-    """One pass over (X, y) in ``order`` (None: as stored); returns (cost, train accuracy, updates)."""
+def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, *, order, bound,
+                 epoch, progress, sync_every):
+    """One pass over (X, y) in ``order`` (None: as stored); returns (cost, train accuracy, updates).
+
+    With ``bound`` (a :class:`_BoundStep`) each step is its executor's forward and backward;
+    otherwise it is autograd's, on one or several devices.
+    """
     # Imported here so that importing mxdl stays light.  Plain tqdm, not tqdm.auto: in a notebook
     # without ipywidgets, tqdm.auto warns in every cell that trains.
     from tqdm import tqdm
@@ -309,15 +437,27 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
     # they come (no operator call per batch), added up by one add_n at the sync.
     pending_loss, pending_correct = [[] for _ in ctxs], [[] for _ in ctxs]
     loss_total = correct_total = 0.0
+    if bound is not None:
+        bound.totals[:] = 0
     bar = tqdm(total=n, desc=f"epoch {epoch}", unit="sample", leave=False, disable=not progress,
                dynamic_ncols=True)
     seen = 0
     try:
         for i in range(num_batches):
             start, stop = i * batch_size, min((i + 1) * batch_size, n)
+            size = stop - start
+            if bound is not None:
+                bound.run(X, y, order, start, stop)
+                trainer.step(size)  # the mean gradient of the samples actually in this batch
+                seen += size
+                if progress:
+                    bar.update(size)
+                if (i + 1) % sync_every == 0 or i + 1 == num_batches:
+                    loss_total, correct_total = bound.totals.asnumpy().tolist()
+                    cost = _check_cost(loss_total / seen, epoch, bar if progress else None)
+                continue
             X_batch = X[start:stop] if order is None else nd.take(X, order[start:stop])
             y_batch = y[start:stop]
-            size = stop - start
             parts = _split(X_batch, y_batch, ctxs)
             with autograd.record():
                 outputs = [model(X_part, y_part) for X_part, y_part in parts]
@@ -349,16 +489,21 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
                 # The only host sync: bounds how far Python runs ahead, feeds the bar, catches NaN.
                 loss_total += _drain(pending_loss)
                 correct_total += _drain(pending_correct)
-                cost = loss_total / seen
-                if not math.isfinite(cost):
-                    raise _diverged(epoch, cost)
-                if progress:
-                    bar.set_postfix(cost=f"{cost:.4f}",
-                                    samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}", refresh=False)
+                cost = _check_cost(loss_total / seen, epoch, bar if progress else None)
     finally:
         bar.close()
     accuracy = correct_total / n if to_label is not None else float("nan")
     return float(cost), float(accuracy), num_batches
+
+
+def _check_cost(cost, epoch, bar):
+    """At a host sync: stop on a NaN/inf cost, feed the progress bar; returns ``cost``."""
+    if not math.isfinite(cost):
+        raise _diverged(epoch, cost)
+    if bar is not None:
+        bar.set_postfix(cost=f"{cost:.4f}", samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}",
+                        refresh=False)
+    return cost
 
 
 def _num_correct(to_label, y_hat, y):

@@ -1,0 +1,167 @@
+"""Speed must not change the maths: ``fit``'s fast path against a plain imperative loop.
+
+The fast path (hybridized net + loss in one graph, the batch's summed loss and right answers
+computed in that graph, batches gathered by ``take`` in a shuffled order, host syncs only every
+``sync_every`` batches) must give the same parameters, cost and training accuracy as the textbook
+loop: numpy batches in the same order, an un-hybridized net, ``loss.backward()`` and
+``trainer.step(true batch size)``.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mxnet import autograd, gluon, nd
+
+from mxdl import _env, train
+from mxdl.models import get_model
+from mxdl.utils import seed_everything
+
+LOSS = gluon.loss.SoftmaxCrossEntropyLoss()
+
+
+def _data(n, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 10, size=n).astype(np.int32)
+    X = rng.uniform(0, 1, size=(n, 1, 28, 28)).astype(np.float32) * 0.5
+    X[np.arange(n), 0, y, y] += 1.0  # a learnable signal: a bright pixel on the diagonal at (y, y)
+    return X, y
+
+
+def _twins(name):
+    """Two copies of model ``name`` with identical initial parameters."""
+    seed_everything(3)
+    a, b = get_model(name), get_model(name)
+    for pa, pb in zip(a.collect_params().values(), b.collect_params().values()):
+        pb.set_data(pa.data())
+    return a, b
+
+
+def _params(net):
+    return [p.data().asnumpy() for p in net.collect_params().values()]
+
+
+def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed):
+    """The textbook loop, visiting the samples in the order fit documents for ``seed``.
+
+    Returns per-epoch (cost, train accuracy) as seen during the epoch, like fit's History.
+    """
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    rng = np.random.RandomState(seed)
+    order = np.arange(len(X))
+    epochs = []
+    for _ in range(num_epochs):
+        order = order[rng.permutation(len(X))]  # as if the data set were reshuffled in place
+        loss_sum = correct = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            X_batch, y_batch = nd.array(X[batch]), nd.array(y[batch])
+            with autograd.record():
+                y_hat = net(X_batch)
+                loss = LOSS(y_hat, y_batch)
+            loss.backward()
+            trainer.step(len(batch))
+            loss_sum += loss.sum().asscalar()
+            correct += (y_hat.argmax(axis=1) == y_batch).sum().asscalar()
+        epochs.append((loss_sum / len(X), correct / len(X)))
+    return epochs
+
+
+@pytest.mark.parametrize("name, n, batch_size", [("mlp", 150, 32), ("lenet", 40, 16)])
+def test_fast_path_equals_plain_loop_with_shuffling(name, n, batch_size):
+    X, y = _data(n)  # n is not a multiple of batch_size: a short last batch every epoch
+    fast, plain = _twins(name)
+    history = train.fit(fast, LOSS, (X, y), num_epochs=2, batch_size=batch_size, lr=0.1, seed=7,
+                        sync_every=3)
+    reference = _plain_loop(plain, X, y, batch_size=batch_size, lr=0.1, num_epochs=2, seed=7)
+    for got, want in zip(_params(fast), _params(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    for stats, (cost, accuracy) in zip(history, reference):
+        assert stats.cost == pytest.approx(cost, rel=1e-4)
+        assert stats.train_acc == pytest.approx(accuracy, abs=1e-9)
+    assert _params(fast)[0].tolist() != _params(_twins(name)[0])[0].tolist()  # it did train
+
+
+def test_custom_to_label_takes_the_general_path_with_the_same_numbers():
+    X, y = _data(120)
+    default, custom = _twins("mlp")
+    h_default = train.fit(default, LOSS, (X, y), num_epochs=2, batch_size=25, lr=0.1, seed=1)
+    h_custom = train.fit(custom, LOSS, (X, y), num_epochs=2, batch_size=25, lr=0.1, seed=1,
+                         to_label=lambda y_hat: y_hat.argmax(axis=1))
+    for got, want in zip(_params(custom), _params(default)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert h_custom.column("train_acc") == pytest.approx(h_default.column("train_acc"), abs=1e-9)
+    assert h_custom.column("cost") == pytest.approx(h_default.column("cost"), rel=1e-5)
+
+
+def test_unshuffled_and_imperative_paths_agree_with_the_fast_one():
+    X, y = _data(100)
+    fast, slow = _twins("mlp")
+    train.fit(fast, LOSS, (X, y), num_epochs=1, batch_size=30, lr=0.1, shuffle=False)
+    train.fit(slow, LOSS, (X, y), num_epochs=1, batch_size=30, lr=0.1, shuffle=False, hybridize=False)
+    for got, want in zip(_params(fast), _params(slow)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_sgd_trainer_updates_like_gluons_trainer():
+    """mxdl's lean plain-SGD update against Gluon's own, with weight decay and a per-layer lr_mult."""
+    X, y = _data(64)
+    lean, plain = _twins("mlp")
+    for net in (lean, plain):
+        net[0].weight.lr_mult = 0.5
+    trainers = (train.make_trainer(lean, 0.1, wd=1e-3),
+                gluon.Trainer(plain.collect_params(), "sgd", {"learning_rate": 0.1, "wd": 1e-3}))
+    for start in range(0, 64, 16):
+        for net, trainer in zip((lean, plain), trainers):
+            with autograd.record():
+                loss = LOSS(net(nd.array(X[start:start + 16])), nd.array(y[start:start + 16]))
+            loss.backward()
+            trainer.step(16)
+    assert trainers[0]._plain_sgd()  # the lean path was the one taken
+    assert trainers[0]._optimizer.num_update == trainers[1]._optimizer.num_update == 4
+    for got, want in zip(_params(lean), _params(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_sgd_trainer_refuses_stale_gradients_like_gluon():
+    net = get_model("logreg")
+    trainer = train.make_trainer(net, 0.1)
+    with autograd.record():
+        loss = LOSS(net(nd.array(_data(4)[0])), nd.array(_data(4)[1]))
+    loss.backward()
+    trainer.step(4)
+    with pytest.raises(UserWarning, match="has not been updated by backward"):
+        trainer.step(4)  # no backward since the last step
+
+
+def test_momentum_takes_gluons_update():
+    X, y = _data(60)
+    fast, plain = _twins("mlp")
+    train.fit(fast, LOSS, (X, y), num_epochs=1, batch_size=20, lr=0.1, momentum=0.9, shuffle=False)
+    trainer = gluon.Trainer(plain.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9})
+    for start in range(0, 60, 20):
+        with autograd.record():
+            loss = LOSS(plain(nd.array(X[start:start + 20])), nd.array(y[start:start + 20]))
+        loss.backward()
+        trainer.step(20)
+    for got, want in zip(_params(fast), _params(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, {"OMP_NUM_THREADS": "1", "MXNET_SUBGRAPH_VERBOSE": "0"}),
+    ({"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3", "MXNET_SUBGRAPH_VERBOSE": "0"}),
+    ({"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "MXNET_SUBGRAPH_VERBOSE": None}),
+])
+def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
+    """What the benchmark measured is what ``import mxdl`` sets, unless the user set it first."""
+    assert set(expected) == set(_env.DEFAULTS)
+    code = ("import json, os, mxdl, mxnet; "
+            "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_SUBGRAPH_VERBOSE')}))")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_NUM_THREADS", "MXDL_ENV_DEFAULTS") and not k.startswith("MXNET_")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == expected
