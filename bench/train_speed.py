@@ -73,7 +73,10 @@ def _time_median(fn, repeats=3):
 
 def worker_mxdl(args):
     """mxdl's default path: the library call behind scripts/mnist.py, with its defaults."""
-    import mxdl  # noqa: F401  (sets mxdl's environment defaults before MXNet is imported)
+    from mxdl import _env  # sets mxdl's environment defaults before MXNet is imported
+
+    if args.variant == "mxdl":  # and, as scripts/mnist.py does, the model's own (LeNet's threads)
+        _env.apply_for_model(args.model)
     from mxdl.config import Config
     from mxdl.mnist import run
     from mxdl.train import evaluate

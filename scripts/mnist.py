@@ -12,12 +12,17 @@ Everything it does is :func:`mxdl.mnist.run`; this file only turns flags into a 
 import argparse
 import sys
 
-from mxdl import cli, launch
-from mxdl.config import KVSTORES, PRESETS, Config
-from mxdl.data import DATASETS
-from mxdl.errors import MxdlError
-from mxdl.mnist import run
-from mxdl.models import list_models, parse_init
+from mxdl import _env
+
+# MXNet reads its threading settings once, when it is imported: choose them for this model first.
+_env.apply_for_model(_env.model_in_argv(sys.argv[1:]))
+
+from mxdl import cli, launch  # noqa: E402  (after the environment is set)
+from mxdl.config import KVSTORES, PRESETS, Config  # noqa: E402
+from mxdl.data import DATASETS  # noqa: E402
+from mxdl.errors import MxdlError  # noqa: E402
+from mxdl.mnist import run  # noqa: E402
+from mxdl.models import list_models, parse_init  # noqa: E402
 
 _DEFAULT = Config()
 

@@ -165,3 +165,46 @@ def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
     out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True,
                          text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == expected
+
+
+@pytest.mark.parametrize("argv, env, expected", [
+    (["--model", "lenet"], {}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}),
+    (["--epochs", "1", "--model=lenet"], {"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "ACTIVE"}),
+    (["--model", "mlp"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
+    ([], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
+    (["--model", "lenet"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
+])
+def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, expected):
+    """scripts/mnist.py's way: LeNet gets its own threads; a user's setting still wins."""
+    code = ("import json, os, sys; from mxdl import _env; "
+            "_env.apply_for_model(_env.model_in_argv(sys.argv[1:])); import mxnet; "
+            "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY')}))")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MXDL_ENV_DEFAULTS")}
+    out = subprocess.run([sys.executable, "-c", code, *argv], env={**base, **env}, capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == expected
+
+
+def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert "mxnet" in sys.modules  # this test process has long imported it
+    assert _env.apply_for_model("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
+
+
+def test_the_mnist_script_applies_the_model_defaults_before_importing_mxnet():
+    """``scripts/mnist.py --model lenet --help`` in a fresh process leaves LeNet's settings behind."""
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "scripts", "mnist.py")
+    code = "\n".join([
+        "import os, runpy, sys",
+        f"sys.argv = [{script!r}, '--model', 'lenet', '--help']",
+        "try:",
+        "    runpy.run_path(sys.argv[0], run_name='__main__')",
+        "except SystemExit:",  # --help exits after printing
+        "    pass",
+        "print(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
+    ])
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "2 ACTIVE"
