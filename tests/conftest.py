@@ -108,3 +108,12 @@ def run_main(capsys):
         return code, out, err
 
     return run
+
+
+def blobs(n=120, seed=0, scale=0.5):
+    """Three Gaussian blobs in 2-D (X float32 (n, 2), y int32 in 0..2): a tiny multiclass task."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 3, size=n)
+    centres = np.array([[0, 3], [3, -2], [-3, -2]], dtype="float32")
+    X = centres[y] + rng.normal(scale=scale, size=(n, 2)).astype("float32")
+    return X.astype("float32"), y.astype("int32")

@@ -19,6 +19,8 @@ from mxdl.errors import DivergedError, MxdlError
 from mxdl.plots import study as plots
 from mxdl.utils import seed_everything
 
+from conftest import blobs
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "batch_sizes.py"
 SOFTMAX_CE = gluon.loss.SoftmaxCrossEntropyLoss()
@@ -26,11 +28,7 @@ SOFTMAX_CE = gluon.loss.SoftmaxCrossEntropyLoss()
 
 def _blobs(n=100, seed=0):
     """Three Gaussian blobs in 2-D: a tiny multiclass task that every batch size can learn."""
-    rng = np.random.RandomState(seed)
-    y = rng.randint(0, 3, size=n)
-    centres = np.array([[0, 3], [3, -2], [-3, -2]], dtype="float32")
-    X = centres[y] + rng.normal(scale=0.7, size=(n, 2)).astype("float32")
-    return X.astype("float32"), y.astype("int32")
+    return blobs(n, seed, scale=0.7)
 
 
 def _dense():

@@ -9,14 +9,12 @@ from mxnet import autograd, gluon
 from mxdl import train, utils
 from mxdl.errors import DivergedError, MxdlError
 
+from conftest import blobs
+
 
 def _blobs(n=120, seed=0):
     """Three well-separated Gaussian blobs in 2-D: a tiny multiclass task."""
-    rng = np.random.RandomState(seed)
-    y = rng.randint(0, 3, size=n)
-    centres = np.array([[0, 3], [3, -2], [-3, -2]], dtype="float32")
-    X = centres[y] + rng.normal(scale=0.5, size=(n, 2)).astype("float32")
-    return X.astype("float32"), y.astype("int32")
+    return blobs(n, seed, scale=0.5)
 
 
 def _net(ctx=mx.cpu(), seed=0):
