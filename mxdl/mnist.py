@@ -47,7 +47,7 @@ class Result:
 def epoch_line(stats):
     """The demo's per-epoch line, with the time it took: ``Epoch 1. Loss 0.52, Train_acc ...``."""
     return (f"Epoch {stats.epoch}. Loss {stats.cost:.4f}, Train_acc {stats.train_acc:.4f}, "
-            f"Test_acc {stats.test_acc:.4f} ({stats.seconds:.1f} s, {stats.samples_per_sec:.0f} samples/s)")
+            f"Test_acc {stats.test_acc:.4f} ({stats.seconds:.2f} s, {stats.samples_per_sec:.0f} samples/s)")
 
 
 def make_kvstore(name):

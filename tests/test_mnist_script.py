@@ -27,7 +27,7 @@ from mxdl.utils import load_params, save_params
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "mnist.py"
 EPOCH_LINE = re.compile(r"^Epoch (\d+)\. Loss (\d+\.\d+), Train_acc (\d\.\d+), Test_acc (\d\.\d+) "
-                        r"\(\d+\.\d s, \d+ samples/s\)$")
+                        r"\(\d+\.\d\d s, \d+ samples/s\)$")
 OUTPUTS = ("config.json", "history.csv", "history.json", "logreg.params", "accuracy.png", "cost.png",
            "samples.png", "confusion.png")
 
