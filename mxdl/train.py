@@ -421,7 +421,7 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
     """One pass over (X, y) in ``order`` (None: as stored); returns (cost, train accuracy, updates).
 
     With ``bound`` (a :class:`_BoundStep`) each step is its executor's forward and backward;
-    otherwise it is autograd's, on one or several devices.
+    otherwise it is autograd's, on one or several devices (:func:`_autograd_step`).
     """
     # Imported here so that importing mxdl stays light.  Plain tqdm, not tqdm.auto: in a notebook
     # without ipywidgets, tqdm.auto warns in every cell that trains.
@@ -432,7 +432,6 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
     if order is not None:
         order = nd.array(order, ctx=X.context, dtype="int64")
         y = nd.take(y, order)
-    in_graph = isinstance(model, _NetWithLoss) and model._count_correct
     # Per device, the batches' summed losses and right answers since the last host sync: kept as
     # they come (no operator call per batch), added up by one add_n at the sync.
     pending_loss, pending_correct = [[] for _ in ctxs], [[] for _ in ctxs]
@@ -449,51 +448,56 @@ def _train_epoch(model, trainer, X, y, batch_size, ctxs, to_label, num_workers, 
             if bound is not None:
                 bound.run(X, y, order, start, stop)
                 trainer.step(size)  # the mean gradient of the samples actually in this batch
-                seen += size
-                if progress:
-                    bar.update(size)
-                if (i + 1) % sync_every == 0 or i + 1 == num_batches:
-                    loss_total, correct_total = bound.totals.asnumpy().tolist()
-                    cost = _check_cost(loss_total / seen, epoch, bar if progress else None)
-                continue
-            X_batch = X[start:stop] if order is None else nd.take(X, order[start:stop])
-            y_batch = y[start:stop]
-            parts = _split(X_batch, y_batch, ctxs)
-            with autograd.record():
-                outputs = [model(X_part, y_part) for X_part, y_part in parts]
-                idle = [model(X_part, y_part)[0] * 0 for X_part, y_part in _idle_parts(parts, ctxs)]
-            if num_workers is None:
-                autograd.backward([loss for loss, _ in outputs] + idle)
-                trainer.step(size)  # the mean gradient of the samples actually in this batch
             else:
-                # A dist kvstore fixes the optimizer's 1/batch scale when it starts, so the step size
-                # cannot change: weight a short batch's losses by batch_size/size instead, which gives
-                # the same mean gradient over all workers' samples.
-                weight = batch_size / size
-                with autograd.record():  # (the weighting is part of the graph that backward walks)
-                    weighted = [loss * weight for loss, _ in outputs]
-                autograd.backward(weighted + idle)
-                trainer.step(batch_size * num_workers)
-            for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
-                if in_graph:  # (summed loss, number right), computed in the graph
-                    pending_loss[k].append(loss)
-                    pending_correct[k].append(y_hat)
-                else:
-                    pending_loss[k].append(loss.sum())
-                    if to_label is not None:
-                        pending_correct[k].append(_num_correct(to_label, y_hat, y_part))
+                X_batch = X[start:stop] if order is None else nd.take(X, order[start:stop])
+                _autograd_step(model, trainer, X_batch, y[start:stop], batch_size, ctxs, to_label,
+                               num_workers, pending_loss, pending_correct)
             seen += size
             if progress:
                 bar.update(size)
             if (i + 1) % sync_every == 0 or i + 1 == num_batches:
                 # The only host sync: bounds how far Python runs ahead, feeds the bar, catches NaN.
-                loss_total += _drain(pending_loss)
-                correct_total += _drain(pending_correct)
+                if bound is not None:
+                    loss_total, correct_total = bound.totals.asnumpy().tolist()
+                else:
+                    loss_total += _drain(pending_loss)
+                    correct_total += _drain(pending_correct)
                 cost = _check_cost(loss_total / seen, epoch, bar if progress else None)
     finally:
         bar.close()
     accuracy = correct_total / n if to_label is not None else float("nan")
     return float(cost), float(accuracy), num_batches
+
+
+def _autograd_step(model, trainer, X_batch, y_batch, batch_size, ctxs, to_label, num_workers,
+                   pending_loss, pending_correct):
+    """One update through autograd (any number of devices, dist kvstores); queues the batch's stats."""
+    size = X_batch.shape[0]
+    parts = _split(X_batch, y_batch, ctxs)
+    with autograd.record():
+        outputs = [model(X_part, y_part) for X_part, y_part in parts]
+        idle = [model(X_part, y_part)[0] * 0 for X_part, y_part in _idle_parts(parts, ctxs)]
+    if num_workers is None:
+        autograd.backward([loss for loss, _ in outputs] + idle)
+        trainer.step(size)  # the mean gradient of the samples actually in this batch
+    else:
+        # A dist kvstore fixes the optimizer's 1/batch scale when it starts, so the step size
+        # cannot change: weight a short batch's losses by batch_size/size instead, which gives
+        # the same mean gradient over all workers' samples.
+        weight = batch_size / size
+        with autograd.record():  # (the weighting is part of the graph that backward walks)
+            weighted = [loss * weight for loss, _ in outputs]
+        autograd.backward(weighted + idle)
+        trainer.step(batch_size * num_workers)
+    in_graph = isinstance(model, _NetWithLoss) and model._count_correct
+    for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
+        if in_graph:  # (summed loss, number right), computed in the graph
+            pending_loss[k].append(loss)
+            pending_correct[k].append(y_hat)
+        else:
+            pending_loss[k].append(loss.sum())
+            if to_label is not None:
+                pending_correct[k].append(_num_correct(to_label, y_hat, y_part))
 
 
 def _check_cost(cost, epoch, bar):
