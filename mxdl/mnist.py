@@ -20,8 +20,8 @@ from mxnet import gluon
 
 from .config import Config
 from .context import describe_ctx, parse_ctx
-from .data import load_dataset_or_fallback
-from .errors import DataError, MxdlError
+from .data import check_data_dir, load_dataset_or_fallback
+from .errors import MxdlError
 from .models import default_init, describe_model, get_model
 from .plots import save_figure
 from .plots import training as plots
@@ -131,9 +131,7 @@ def run(config, log=print):
     ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
     kvstore = make_kvstore(config.kvstore)
     seed_everything(config.seed)
-    if config.data_dir is not None and not os.path.isdir(config.data_dir):
-        raise DataError(f"data_dir (--data-dir) {config.data_dir} is not a directory: name the "
-                        "directory that holds the IDX files")
+    check_data_dir(config.data_dir)
     dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
                                              download=config.download, progress=not config.quiet)
     if note:

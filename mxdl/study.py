@@ -342,15 +342,13 @@ def mnist_study(model="logreg", dataset="mnist", *, data_dir=None, limit=DEFAULT
     from mxnet import gluon
 
     from .context import parse_ctx
-    from .data import load_dataset_or_fallback
+    from .data import check_data_dir, load_dataset_or_fallback
     from .models import get_model
 
     log = log or (lambda line: None)
     warn = warn or log
     ctxs = parse_ctx(ctx)
-    if data_dir is not None and not os.path.isdir(data_dir):
-        raise MxdlError(f"data_dir (--data-dir) {data_dir} is not a directory: name the directory "
-                        "that holds the IDX files")
+    check_data_dir(data_dir)
     data, note = load_dataset_or_fallback(dataset, data_dir, limit, download=download, progress=False)
     if note:
         warn(note)

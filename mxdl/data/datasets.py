@@ -6,6 +6,7 @@ each label y is the class index 0..9.
 """
 import dataclasses
 import importlib.resources
+import os
 
 import numpy as np
 
@@ -68,6 +69,17 @@ def _read(files, role_images, role_labels, num_classes):
     with importlib.resources.as_file(files[role_images]) as images_path, \
             importlib.resources.as_file(files[role_labels]) as labels_path:
         return read_pair(images_path, labels_path, num_classes)
+
+
+def check_data_dir(data_dir):
+    """Refuse a ``data_dir`` (``--data-dir``) that is not a directory, before anything is searched.
+
+    The library itself treats such a path as one more place where the files are not; the scripts
+    call this first, so that a typo is named as such rather than answered by a search.
+    """
+    if data_dir is not None and not os.path.isdir(data_dir):
+        raise DataError(f"data_dir (--data-dir) {data_dir} is not a directory: name the directory "
+                        "that holds the IDX files")
 
 
 def load_dataset(name, data_dir=None, limit=None, download=True, progress=True):
