@@ -30,13 +30,27 @@ exports the environment and changes to this directory: the code, the data and th
 the same paths on every host.
 
 The launcher forwards every output line with a ``[worker 0] ``/``[server 0] ``/``[scheduler] ``
-prefix, stops everything (process groups: SIGTERM, then SIGKILL) as soon as one process fails, on
-Ctrl-C or on a timeout, and returns the first non-zero exit code (0 when every worker succeeded).
+prefix (a carriage return ends a line too, so a progress bar cannot overwrite the prefix), stops
+everything (process groups: SIGTERM, then SIGKILL) as soon as one process fails, on Ctrl-C or on a
+timeout, and returns the first non-zero exit code (0 when every worker succeeded).
+
+The children die with the launcher, even when it is killed with SIGKILL: on Linux each child gets a
+parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGTERM)``), and on every POSIX system a small
+watchdog process holds a pipe from the launcher; when the pipe closes without a goodbye, it sends
+SIGTERM, then SIGKILL, to every child's process group (which also reaches the children's own
+children).  An ssh child takes its remote command with it: ``ssh -tt`` gives that command a terminal,
+and when the connection closes the remote side gets SIGHUP.
+
+The remote command is built with every piece shell-quoted, ``--env`` names must be shell names, a
+host line may not begin with ``-`` and ssh's options end with ``--``.  At most
+``MAX_PROCESSES_PER_HOST`` workers and servers may run on one host.
 A worker program should wrap its training in :func:`fail_fast`: a dist worker that fails alone
 otherwise hangs in its kvstore's destructor, and the launcher never learns that it failed.
 """
 import argparse
 import contextlib
+import ctypes
+import errno
 import os
 import re
 import shlex
@@ -62,6 +76,9 @@ TIMEOUT_EXIT_CODE = 124        # like timeout(1)
 TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
 SSH = ["ssh", "-tt", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
 # -tt gives the remote command a terminal, so that it gets SIGHUP when we close the connection.
+MAX_PROCESSES_PER_HOST = 64    # workers + servers on any one host (each is a whole MXNet process)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")     # a POSIX shell variable name
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 # ps-lite prints this at verbosity 1 once every server and worker has registered with the scheduler.
 _READY = re.compile(r"the scheduler is connected to \d+ workers and \d+ servers")
@@ -87,7 +104,10 @@ def parse_host(line):
     """``'[user@]address[:ssh_port]'`` -> a worker :class:`Node` template on that host."""
     dest, _, ssh_port = line.partition(":")
     address = dest.rpartition("@")[2]
-    if not address or (ssh_port and not ssh_port.isdigit()) or any(c.isspace() for c in line):
+    if line.startswith("-") or address.startswith("-"):
+        raise MxdlError(f"bad host {line!r}: a host may not begin with '-' (ssh would read it as an option)")
+    if (not address or (ssh_port and not (ssh_port.isdigit() and 1 <= int(ssh_port) <= 65535))
+            or any(c.isspace() or not c.isprintable() for c in line)):
         raise MxdlError(f"bad host {line!r}: write one [user@]address[:ssh_port] per line")
     return Node("worker", 0, address=address, ssh=dest, ssh_port=ssh_port or None)
 
@@ -138,10 +158,49 @@ def node_argv(node, command, env):
     """The argv that starts ``node`` with ``env`` added: ``command`` itself, or ssh running it remotely."""
     if node.ssh is None:
         return list(command)
+    check_env_names(env)
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
     remote = f"cd {shlex.quote(os.getcwd())} && export {exports} && exec {shlex.join(command)}"
     port = ["-p", node.ssh_port] if node.ssh_port else []
-    return SSH + port + [node.ssh, remote]
+    return SSH + port + ["--", node.ssh, remote]     # '--': the destination is never an option
+
+
+def check_env_names(env):
+    """Refuse a variable name that is not a shell name: it would reach the remote shell as code."""
+    for name in env:
+        if not _ENV_NAME.match(name):
+            raise MxdlError(f"--env name {name!r} is not a variable name: use letters, digits and _, "
+                            "not starting with a digit")
+
+
+def check_bounds(num_workers, num_servers, num_hosts=1):
+    """Refuse more than MAX_PROCESSES_PER_HOST workers and servers on one host (round-robin placement)."""
+    busiest = -(-num_workers // num_hosts) + -(-num_servers // num_hosts)
+    if busiest > MAX_PROCESSES_PER_HOST:
+        raise MxdlError(f"{_count(num_workers, 'worker')} and {_count(num_servers, 'server')} on "
+                        f"{_count(num_hosts, 'host')} put {busiest} "
+                        f"processes on one host; at most {MAX_PROCESSES_PER_HOST} a host: ask for "
+                        "fewer, or list more hosts")
+
+
+def _count(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def check_port_free(address, port):
+    """Refuse a scheduler port that something on this machine already listens on (remote: not checked)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # a port in TIME_WAIT is free
+        try:
+            sock.bind((address, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise MxdlError(f"port {port} on {address} is in use: give a free --port, or leave "
+                                "--port out to pick one") from None
+            if err.errno == errno.EACCES:
+                raise MxdlError(f"cannot listen on port {port} on {address} ({err.strerror}): "
+                                "give a port above 1023") from None
+            # EADDRNOTAVAIL and the like: the scheduler's host is another machine
 
 
 def free_port(host=LOCALHOST):
@@ -149,6 +208,27 @@ def free_port(host=LOCALHOST):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def split_lines(buffer):
+    """``bytes`` -> (the complete lines in it, the unfinished rest).
+
+    ``\\n``, ``\\r\\n`` and a lone ``\\r`` each end a line: a progress bar redraws itself with ``\\r``,
+    and forwarded as is it would overwrite the prefix.  Blank lines (the empty piece between a bar's
+    ``\\r`` and the next, or a line of spaces that clears a bar) are dropped.
+    """
+    *lines, rest = _LINE_BREAK.split(buffer)    # (a \r\n split over two chunks leaves a blank: dropped)
+    return [line for line in lines if line.strip()], rest
+
+
+def output_lines(chunks):
+    """Decoded, non-blank lines from an iterable of byte chunks (see :func:`split_lines`)."""
+    rest = b""
+    for chunk in chunks:
+        lines, rest = split_lines(rest + chunk)
+        yield from (line.decode("utf-8", "replace") for line in lines)
+    if rest.strip():
+        yield rest.decode("utf-8", "replace")
 
 
 class _Output:
@@ -170,8 +250,7 @@ class _Output:
 
     def forward(self, node, pipe):
         prefix = f"[{node.name}] "
-        for raw in iter(pipe.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        for line in output_lines(iter(lambda: pipe.read1(65536), b"")):
             if node.role == "scheduler":
                 if _READY.search(line):
                     self.ready.set()
@@ -182,14 +261,107 @@ class _Output:
             self.write(prefix + line)
 
 
+_PR_SET_PDEATHSIG = 1     # <linux/prctl.h>
+
+
+def _parent_death_signal():
+    """A ``preexec_fn`` that makes the child get SIGTERM when the launcher dies (Linux), or None.
+
+    Everything it needs is looked up here, before the fork: in the child it only calls ``prctl`` and
+    ``getppid`` (the launcher may have died between the fork and the ``prctl``: then it exits).
+    The signal is sent when the *thread* that started the child ends; children are started from the
+    thread that runs :func:`launch`, which outlives them.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    launcher = os.getpid()
+    signum = int(signal.SIGTERM)
+
+    def preexec():
+        prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != launcher:
+            os._exit(TERMINATED_EXIT_CODE)
+
+    return preexec
+
+
+# The watchdog: reads process-group ids from the launcher, one a line.  "exit" means the launcher has
+# stopped its children itself; end of file without it means the launcher died: stop the groups.
+_WATCHDOG = """\
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C at a terminal is for the launcher to handle
+groups = []
+for line in sys.stdin:
+    if line.strip() == "exit":
+        sys.exit(0)
+    groups.append(int(line))
+grace = float(sys.argv[1])
+
+def signal_all(signum):
+    alive = []
+    for group in groups:
+        try:
+            os.killpg(group, signum)
+            alive.append(group)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return alive
+
+if signal_all(signal.SIGTERM):
+    try:
+        print("mxdl.launch: the launcher died; its watchdog stopped every process", file=sys.stderr,
+              flush=True)
+    except OSError:
+        pass
+    deadline = time.monotonic() + grace
+    while signal_all(0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    signal_all(signal.SIGKILL)
+"""
+
+
+class _Watchdog:
+    """A process that stops the children's process groups if the launcher dies without doing it."""
+
+    def __init__(self):
+        read_end, self.pipe = os.pipe()     # (not inherited by the children: PEP 446)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-S", "-c", _WATCHDOG, str(STOP_GRACE)],
+                                         stdin=read_end, stdout=subprocess.DEVNULL,
+                                         start_new_session=True)
+        except OSError as err:
+            os.close(self.pipe)
+            raise MxdlError(f"cannot start the launcher's watchdog ({err})") from None
+        finally:
+            os.close(read_end)
+
+    def watch(self, pid):
+        with contextlib.suppress(OSError):
+            os.write(self.pipe, f"{pid}\n".encode())
+
+    def close(self):
+        """The children are stopped: let the watchdog go."""
+        with contextlib.suppress(OSError):
+            os.write(self.pipe, b"exit\n")
+        os.close(self.pipe)
+        self.proc.wait()
+
+
 class _Child:
     """A started node: its process (leader of its own process group) and its output thread."""
 
-    def __init__(self, node, argv, env, output):
+    def __init__(self, node, argv, env, output, preexec_fn=None):
         self.node = node
         try:
             self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=preexec_fn)
         except OSError as err:
             raise MxdlError(f"cannot start {node.name} ({shlex.join(argv)}): {err}") from None
         self.thread = threading.Thread(target=output.forward, args=(node, self.proc.stdout),
@@ -309,7 +481,7 @@ def _host_nodes(hosts):
     return [resolve(h) for h in nodes]
 
 
-def _start(node, command, root, port, num_workers, num_servers, env, quiet, output):
+def _start(node, command, root, port, num_workers, num_servers, env, quiet, output, preexec_fn=None):
     """Start one node: workers run ``command``; the scheduler and servers only import MXNet."""
     node_vars = {"PYTHONUNBUFFERED": "1", **env, **node_env(node, root, port, num_workers, num_servers)}
     if node.role == "scheduler" and quiet:
@@ -317,7 +489,7 @@ def _start(node, command, root, port, num_workers, num_servers, env, quiet, outp
     argv = command if node.role == "worker" else [sys.executable, "-c", "import mxnet"]
     local_env = {k: v for k, v in os.environ.items() if k != "DMLC_RANK"}
     # (a DMLC_RANK left in the environment would make ps-lite ignore the rank the scheduler assigns)
-    return _Child(node, node_argv(node, argv, node_vars), {**local_env, **node_vars}, output)
+    return _Child(node, node_argv(node, argv, node_vars), {**local_env, **node_vars}, output, preexec_fn)
 
 
 def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=None, env=None, *,
@@ -336,18 +508,27 @@ def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=Non
         raise MxdlError("no COMMAND to run: give the worker command after '--'")
     _check(num_workers, num_servers, port, timeout, startup_timeout)
     num_workers, num_servers = int(num_workers), int(num_servers)
-    hosts = _host_nodes(hosts)
-    nodes = plan_nodes(num_workers, num_servers, hosts)
-    port = int(port) if port is not None else (CLUSTER_PORT if hosts else free_port())
     env = {k: str(v) for k, v in (env or {}).items()}
+    check_env_names(env)
+    hosts = _host_nodes(hosts)
+    check_bounds(num_workers, num_servers, len(hosts or [None]))
+    nodes = plan_nodes(num_workers, num_servers, hosts)
+    if port is not None or hosts:
+        port = int(port) if port is not None else CLUSTER_PORT
+        check_port_free(nodes[0].address, port)
+    else:
+        port = free_port()
     quiet = env.get("PS_VERBOSE", os.environ.get("PS_VERBOSE", "0")) in ("", "0")
     output = _Output(quiet_scheduler=quiet)
     children = []
+    watchdog = _Watchdog()
+    preexec_fn = _parent_death_signal()
     try:
         with _sigterm_raises():
             for node in nodes:
                 children.append(_start(node, command, nodes[0].address, port, num_workers, num_servers,
-                                       env, quiet, output))
+                                       env, quiet, output, preexec_fn))
+                watchdog.watch(children[-1].proc.pid)
             return _supervise(children, output, timeout, startup_timeout, num_workers, num_servers)
     except KeyboardInterrupt:
         output.say("interrupted; stopping all processes")
@@ -357,6 +538,7 @@ def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=Non
         return TERMINATED_EXIT_CODE
     finally:
         _stop(children)
+        watchdog.close()
 
 
 @contextlib.contextmanager
@@ -416,6 +598,9 @@ def _env_pair(text):
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    if not _ENV_NAME.match(name):
+        raise argparse.ArgumentTypeError(f"{name!r} is not a variable name (letters, digits and _, "
+                                         "not starting with a digit)")
     return name, value
 
 
@@ -427,7 +612,8 @@ def build_parser():
         epilog="Example: python -m mxdl.launch --workers 2 --servers 1 -- "
                "python scripts/mnist.py --kvstore dist_sync")
     parser.add_argument("--workers", type=cli.positive_int, required=True, metavar="M",
-                        help="number of workers (required)")
+                        help="number of workers (required; with --servers, at most "
+                             f"{MAX_PROCESSES_PER_HOST} a host)")
     parser.add_argument("--servers", type=cli.positive_int, default=1, metavar="N",
                         help="number of servers (default: 1)")
     parser.add_argument("--hosts", metavar="FILE", default=None,
@@ -454,7 +640,9 @@ def main(argv=None):
     if not command:
         parser.error("missing COMMAND: put the worker command after '--'")
     try:
-        hosts = [resolve(h) for h in read_hosts(args.hosts)] if args.hosts is not None else None
+        hosts = read_hosts(args.hosts) if args.hosts is not None else None
+        check_bounds(args.workers, args.servers, len(hosts or [None]))
+        hosts = [resolve(h) for h in hosts] if hosts is not None else None
     except MxdlError as err:
         parser.error(str(err))
     return launch(command, args.workers, args.servers, hosts=hosts, port=args.port, timeout=args.timeout,

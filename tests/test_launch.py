@@ -162,7 +162,13 @@ def test_ctrl_c_stops_every_process(tmp_path):
 FAKE_SSH = """#!/bin/sh
 # Stands in for ssh: logs the destination, drops the options, runs the remote command here.
 while [ $# -gt 0 ]; do
-  case "$1" in -tt) shift ;; -o|-p) echo "option $1 $2" >> "$FAKE_SSH_LOG"; shift 2 ;; *) break ;; esac
+  case "$1" in
+    -tt) shift ;;
+    -o|-p) echo "option $1 $2" >> "$FAKE_SSH_LOG"; shift 2 ;;
+    --) echo "end of options" >> "$FAKE_SSH_LOG"; shift; break ;;
+    -*) echo "unknown option $1" >> "$FAKE_SSH_LOG"; exit 255 ;;
+    *) break ;;
+  esac
 done
 echo "host $1" >> "$FAKE_SSH_LOG"
 shift
@@ -194,6 +200,7 @@ def test_hosts_file_runs_every_node_through_ssh(tmp_path, monkeypatch, capsys):
     assert sorted(e for e in entries if e.startswith("host ")) == [
         "host 127.0.0.1", "host 127.0.0.1", "host 127.0.0.1", "host me@127.0.0.1"]
     assert "option -p 2222" in entries
+    assert entries.count("end of options") == 4
 
 
 def test_plan_places_nodes_round_robin():
@@ -214,7 +221,7 @@ def test_ssh_command_exports_the_environment_and_cds_here(monkeypatch, tmp_path)
     assert env == {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "10.0.0.1", "DMLC_PS_ROOT_PORT": "9091",
                    "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "2", "DMLC_NODE_HOST": "10.0.0.2"}
     argv = L.node_argv(node, ["python", "train.py", "--name", "a b"], {**env, "X": "it's"})
-    assert argv[:len(L.SSH)] == L.SSH and argv[-3:-1] == ["2222", "me@10.0.0.2"]
+    assert argv[:len(L.SSH)] == L.SSH and argv[-4:-1] == ["2222", "--", "me@10.0.0.2"]
     remote = shlex.split(argv[-1])   # what the remote shell will parse
     assert remote[:3] == ["cd", str(tmp_path), "&&"]
     assert "DMLC_NODE_HOST=10.0.0.2" in remote and "X=it's" in remote
@@ -289,3 +296,293 @@ def test_fail_fast_does_nothing_outside_a_worker(monkeypatch):
 #             "--epochs", "1", "--batch-size", "32"], num_workers=2, num_servers=1, timeout=BOUND)
 # and assert exit 0, both workers' final parameters equal (1e-6), rank 0's accuracy sensible, and
 # equal (1e-5) to one process run with --batch-size 64 on the same unshuffled data.
+
+
+# --- The launcher's guarantees (issue 14 items 3, 7, 8, 10; issue 12's log prefixes) ---------------
+# The module's name is taken from L, so that these tests follow it if it moves.
+
+def launcher_argv(*args):
+    return [sys.executable, "-m", L.__name__, *args]
+
+
+def process_state(pid):
+    """'R', 'S', 'Z', ... from /proc, or None once the process is gone (a zombie counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    state = stat.rpartition(")")[2].split()[0]
+    return None if state in ("Z", "X") else state
+
+
+def descendants(pid):
+    """Every process below ``pid`` (Linux /proc), children first."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def wait_until_gone(pids, seconds):
+    """Poll until none of ``pids`` runs (bounded); return those still running."""
+    deadline = time.monotonic() + seconds
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in alive if process_state(pid) is not None]
+    return alive
+
+
+def kill_all(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+
+
+def start_and_kill(tmp_path, program):
+    """Run ``program`` (it prints the pids it started, then waits), SIGKILL it, return those pids."""
+    script = tmp_path / "parent.py"
+    script.write_text(program)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert pids and all(process_state(pid) for pid in pids)
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+    return pids
+
+
+@linux_only
+@pytest.mark.skipif(L._parent_death_signal() is None, reason="no prctl(PR_SET_PDEATHSIG) here")
+def test_parent_death_signal_alone_stops_a_child(tmp_path):
+    program = (f"import subprocess\nfrom {L.__name__} import _parent_death_signal\n"
+               "child = subprocess.Popen(['sleep', '600'], start_new_session=True,\n"
+               "                         preexec_fn=_parent_death_signal())\n"
+               "print(child.pid, flush=True)\nchild.wait()\n")
+    pids = start_and_kill(tmp_path, program)
+    alive = wait_until_gone(pids, L.STOP_GRACE + 10)
+    kill_all(alive)
+    assert alive == []
+
+
+@linux_only
+def test_watchdog_alone_stops_a_childs_whole_group(tmp_path):
+    # No parent-death signal here: sh and its own child sleep are stopped by the watchdog (killpg).
+    program = (f"import subprocess\nfrom {L.__name__} import _Watchdog\n"
+               "watchdog = _Watchdog()\n"
+               "child = subprocess.Popen(['sh', '-c', 'sleep 600 & echo $!; wait'], start_new_session=True,\n"
+               "                         stdout=subprocess.PIPE, text=True)\n"
+               "watchdog.watch(child.pid)\n"
+               "print(child.pid, child.stdout.readline().strip(), watchdog.proc.pid, flush=True)\n"
+               "child.wait()\n")
+    pids = start_and_kill(tmp_path, program)
+    assert len(pids) == 3
+    alive = wait_until_gone(pids, L.STOP_GRACE + 10)    # sh, sleep and the watchdog itself
+    kill_all(alive)
+    assert alive == []
+
+
+def test_watchdog_leaves_quietly_after_a_normal_stop():
+    watchdog = L._Watchdog()
+    child = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        watchdog.watch(child.pid)
+        watchdog.close()                 # what launch() does after stopping the children itself
+        assert watchdog.proc.returncode == 0
+        assert child.poll() is None      # "exit" means: do not touch the groups
+    finally:
+        child.kill()
+        child.wait()
+
+
+@linux_only
+def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
+    # A real job (scheduler, server, 2 workers connected through dist_sync) whose workers are shell
+    # scripts running Python as their child: SIGKILL of the launcher must end all of them, and the
+    # grandchildren too, within a bounded poll.
+    hang = ("import os, sys, time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
+            "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close(); time.sleep(600)")
+    worker = ["sh", "-c", '"$0" -c "$1" "$2"; echo not reached', sys.executable, hang, str(tmp_path / "pids")]
+    (tmp_path / "pids").mkdir()
+    out, err = (tmp_path / "out.txt").open("w"), (tmp_path / "err.txt").open("w")
+    launcher = subprocess.Popen(launcher_argv("--workers", "2", "--timeout", str(BOUND), "--env",
+                                              "OMP_NUM_THREADS=1", "--", *worker),
+                                cwd=REPO, stdout=out, stderr=err)
+    job = []
+    try:
+        deadline = time.monotonic() + BOUND
+        while (len(list((tmp_path / "pids").iterdir())) < 2 and time.monotonic() < deadline
+               and launcher.poll() is None):
+            time.sleep(0.1)
+        workers = [int(p.name) for p in (tmp_path / "pids").iterdir()]
+        assert len(workers) == 2, "the workers never connected"
+        job = descendants(launcher.pid)
+        # scheduler, server, 2 x (sh + python), and the watchdog
+        assert len(job) == 7 and set(workers) <= set(job), job
+        launcher.kill()
+        launcher.wait()
+        alive = wait_until_gone(job, L.STOP_GRACE + 20)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        kill_all(job)
+        out.close()
+        err.close()
+    assert alive == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in alive]
+    # the Python grandchildren got no parent-death signal: the watchdog stopped their groups
+    assert "the launcher died; its watchdog stopped every process" in (tmp_path / "err.txt").read_text()
+
+
+def forward_bytes(chunks, role="worker"):
+    """What the launcher prints for a child that writes ``chunks`` (bytes) to its pipe."""
+    import io
+    from contextlib import redirect_stdout
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+    printed = io.StringIO()
+    with os.fdopen(read_end, "rb") as pipe, redirect_stdout(printed):
+        L._Output(quiet_scheduler=True).forward(L.Node(role, 1), pipe)
+    return printed.getvalue()
+
+
+def test_carriage_returns_end_lines_and_keep_the_prefix():
+    bar = b"\r  0%|          | 0/64\r 50%|#####     | 32/64\r100%|##########| 64/64\n"
+    printed = forward_bytes([b"start\r\n", bar, b"Epoch 1 Loss 0.5\n\r" + b" " * 40 + b"\r", b"last"])
+    assert printed.splitlines() == [
+        "[worker 1] start", "[worker 1]   0%|          | 0/64", "[worker 1]  50%|#####     | 32/64",
+        "[worker 1] 100%|##########| 64/64", "[worker 1] Epoch 1 Loss 0.5", "[worker 1] last"]
+    assert "\r" not in printed
+
+
+def test_line_breaks_split_across_reads():
+    chunks = [b"one\r", b"\ntwo\r", b"three", b"\r", b"\n", b"\n", b"four\n"]
+    assert list(L.output_lines(chunks)) == ["one", "two", "three", "four"]
+    assert L.split_lines(b"a\r\nb\rc\nrest") == ([b"a", b"b", b"c"], b"rest")
+
+
+def test_a_real_tqdm_bar_in_a_pipe_keeps_the_epoch_lines_prefixed():
+    program = ("import sys, time\nfrom tqdm import tqdm\n"
+               "with tqdm(total=3, file=sys.stdout, mininterval=0) as bar:\n"
+               "    for _ in range(3):\n        bar.update(1)\n"
+               "    bar.write('Epoch 1 Loss 0.25')\n"
+               "print('Epoch 2 Loss 0.125')\n")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
+    assert b"\r" in run.stdout          # what tqdm writes to a pipe
+    printed = forward_bytes([run.stdout])
+    lines = printed.splitlines()
+    assert "[worker 1] Epoch 1 Loss 0.25" in lines and "[worker 1] Epoch 2 Loss 0.125" in lines
+    assert all(line.startswith("[worker 1] ") and line.strip() != "[worker 1]" for line in lines)
+    assert "\r" not in printed
+
+
+def test_ssh_remote_command_round_trips_hostile_values(tmp_path, monkeypatch):
+    # What the remote shell runs must be exactly the argv and the values given, nothing executed.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("FAKE_SSH_LOG", str(tmp_path / "ssh.log"))
+    workdir = tmp_path / "it's a dir; $(touch pwned)"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    hostile = ["a b", "$(touch pwned)", "`touch pwned`", "it's", '"q"', "x;touch pwned", "*", "\n", ""]
+    value = "$(touch pwned); 'single' \"double\" `touch pwned` \\ ${IFS}\nline 2"
+    program = "import json, os, sys; print(json.dumps([os.getcwd(), os.environ['X'], sys.argv[1:]]))"
+    node = L.Node("worker", 0, address="127.0.0.1", ssh="me@127.0.0.1")
+    argv = L.node_argv(node, [sys.executable, "-c", program, *hostile], {"X": value})
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [str(workdir), value, hostile]
+    assert not list(tmp_path.rglob("pwned"))
+
+
+@pytest.mark.parametrize("name", ["A;touch${IFS}pwned;B", "1X", "A B", "A-B", "A=", "$(x)", "É"])
+def test_env_names_must_be_shell_names(name):
+    with pytest.raises(MxdlError, match="not a variable name"):
+        L.launch("true", 1, 1, env={name: "1"})
+    with pytest.raises(MxdlError, match="not a variable name"):
+        L.node_argv(L.Node("worker", 0, ssh="h"), ["true"], {name: "1"})
+
+
+@pytest.mark.parametrize("line", ["-oProxyCommand=touch${IFS}pwned", "-p2222", "me@-oProxyCommand=x",
+                                  "-"])
+def test_a_host_beginning_with_a_dash_is_refused(line):
+    with pytest.raises(MxdlError, match="may not begin with '-'"):
+        L.parse_host(line)
+
+
+@pytest.mark.parametrize("workers, servers, hosts, ok", [
+    (64 - 1, 1, 1, True), (64, 1, 1, False), (99999999999, 1, 1, False),
+    (2 * 64 - 2, 2, 2, True), (2 * 64, 2, 2, False), (1, 10**12, 3, False),
+])
+def test_bounds_per_host(workers, servers, hosts, ok):
+    assert L.MAX_PROCESSES_PER_HOST == 64
+    if ok:
+        L.check_bounds(workers, servers, hosts)
+    else:
+        with pytest.raises(MxdlError, match="at most 64 a host"):
+            L.check_bounds(workers, servers, hosts)
+
+
+def test_port_check_tells_a_busy_port_from_a_free_one():
+    import socket
+    with socket.socket() as busy:
+        busy.bind((L.LOCALHOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(MxdlError, match=f"port {port} on 127.0.0.1 is in use"):
+            L.check_port_free(L.LOCALHOST, port)
+    L.check_port_free(L.LOCALHOST, port)            # closed again: free
+    L.check_port_free("192.0.2.1", port)            # not this machine's address: not checked
+
+
+# Command-line bad input for the launcher (issue 14's catalogue; tests/test_bad_inputs.py has the rest):
+# one line on stderr, no traceback, a non-zero exit, and nothing started.
+def bad_hosts_file(tmp_path):
+    path = tmp_path / "hosts.txt"
+    path.write_text("-oProxyCommand=touch${IFS}pwned\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--workers", "99999999999"], 2, "at most 64 a host"),
+    (["--workers", "2", "--servers", "99999999999"], 2, "at most 64 a host"),
+    (["--workers", "2", "--env", "A;touch${IFS}pwned;B=1"], 2, "is not a variable name"),
+    (["--workers", "2", "--hosts", bad_hosts_file], 2, "may not begin with '-'"),
+    (["--workers", "1", "--port", "BUSY"], 1, "is in use"),
+], ids=["workers", "servers", "env-name", "dash-host", "port-in-use"])
+def test_launcher_bad_input_is_one_line(tmp_path, args, code, words):
+    import socket
+    with socket.socket() as busy:
+        busy.bind((L.LOCALHOST, 0))
+        busy.listen()
+        args = [str(busy.getsockname()[1]) if a == "BUSY" else a(tmp_path) if callable(a) else a
+                for a in args]
+        run = subprocess.run(launcher_argv(*args, "--", "touch", str(tmp_path / "ran")), cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == code
+    assert run.stdout == "" and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert "error: " in run.stderr and words in run.stderr
+    assert not (tmp_path / "ran").exists() and not (tmp_path / "pwned").exists()
