@@ -1,0 +1,123 @@
+"""Optimisers and learning-rate schedules by name, from MXNet's own registries (nothing hand-written).
+
+The talk's optimiser is plain SGD, ``w <- w - lr * gradient``.  Everything else a practitioner reaches
+for is MXNet's: ``mx.optimizer`` knows ``nag``, ``adam``, ``rmsprop``, ``adagrad`` and more by name
+(``gluon.Trainer(params, 'adam', {...})``), and ``mx.lr_scheduler`` changes ``lr`` as training
+goes (drop it by a factor every few epochs, at chosen epochs, or along a cosine or polynomial
+curve, each with an optional linear warm-up)::
+
+    scheduler = make_lr_scheduler("cosine", lr=0.1, updates_per_epoch=938, num_epochs=4,
+                                  warmup_epochs=1)
+    params = optimizer_params("adam", lr=0.001, wd=1e-4, lr_scheduler=scheduler)
+    trainer = gluon.Trainer(net.collect_params(), "adam", params)
+"""
+import inspect
+
+import mxnet as mx
+
+from .errors import MxdlError
+
+SCHEDULES = ("factor", "multifactor", "cosine", "poly")
+# Hyperparameters with a flag of their own: the optimiser's argument name -> the flag.
+FLAGS = {"momentum": "--momentum", "wd": "--wd", "beta1": "--beta1", "beta2": "--beta2",
+         "epsilon": "--epsilon", "gamma1": "--gamma1", "gamma2": "--gamma2", "rho": "--rho",
+         "clip_gradient": "--clip-gradient", "centered": "--centered"}
+
+
+def list_optimizers():
+    """The optimiser names MXNet's registry knows (without its internal 'test' optimiser)."""
+    return sorted(name for name in mx.optimizer.Optimizer.opt_registry if name != "test")
+
+
+def optimizer_arguments(name):
+    """The keyword arguments optimiser ``name`` accepts (its own and the base Optimizer's)."""
+    cls = _optimizer_class(name)
+    names = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        names.update(p for p in inspect.signature(klass.__init__).parameters
+                     if p not in ("self", "kwargs", "args"))
+    return names
+
+
+def _optimizer_class(name):
+    registry = mx.optimizer.Optimizer.opt_registry
+    if name not in registry or name == "test":
+        raise MxdlError(f"unknown optimizer {name!r}: choose one of {', '.join(list_optimizers())}")
+    return registry[name]
+
+
+def optimizer_params(name, lr, lr_scheduler=None, **hyper):
+    """``optimizer_params`` for ``gluon.Trainer(params, name, ...)``: the learning rate, the schedule and
+    every hyperparameter in ``hyper`` that is not None.
+
+    A hyperparameter the optimiser does not take (``momentum`` for ``adam``) is an error naming the
+    flag, unless it is at its neutral value (``momentum=0``, ``wd=0``), which is dropped.
+    """
+    accepted = optimizer_arguments(name)
+    params = {"learning_rate": lr}
+    if lr_scheduler is not None:
+        params["lr_scheduler"] = lr_scheduler
+    for key, value in hyper.items():
+        if value is None:
+            continue
+        if key not in accepted:
+            if key in ("momentum", "wd") and not value:
+                continue  # the defaults of flags every optimiser shows: nothing asked for
+            flag = FLAGS.get(key, key)
+            raise MxdlError(f"optimizer {name} takes no {flag}; it takes "
+                            f"{', '.join(sorted(FLAGS.get(a, a) for a in accepted if a in FLAGS))}")
+        params[key] = value
+    return params
+
+
+def make_lr_scheduler(kind, *, lr, updates_per_epoch, num_epochs, factor=0.1, step_epochs=None,
+                      warmup_epochs=0, warmup_begin_lr=0.0, final_lr=0.0, power=2.0):
+    """An ``mx.lr_scheduler`` of ``kind`` (None: a constant rate), in units of epochs.
+
+    * ``factor``: lr x ``factor`` every ``step_epochs[0]`` epochs (default every epoch);
+    * ``multifactor``: lr x ``factor`` at each epoch in ``step_epochs`` (default: half-way);
+    * ``cosine``: from lr down to ``final_lr`` along half a cosine over the run;
+    * ``poly``: from lr down to ``final_lr`` as ``(1 - t)**power`` over the run.
+
+    Each starts with ``warmup_epochs`` of linear warm-up from ``warmup_begin_lr`` to ``lr``.  MXNet
+    counts updates, so epochs are turned into updates with ``updates_per_epoch``.
+    """
+    if kind is None:
+        return None
+    if kind not in SCHEDULES:
+        raise MxdlError(f"unknown lr schedule {kind!r}: choose one of {', '.join(SCHEDULES)}")
+    if warmup_epochs < 0 or warmup_epochs >= num_epochs and kind in ("cosine", "poly"):
+        raise MxdlError(f"--warmup-epochs {warmup_epochs} must be >= 0 and shorter than the run "
+                        f"({num_epochs} epochs)")
+    warmup = dict(warmup_steps=int(round(warmup_epochs * updates_per_epoch)),
+                  warmup_begin_lr=warmup_begin_lr)
+    if warmup_begin_lr > lr:
+        raise MxdlError(f"--warmup-begin-lr {warmup_begin_lr} must not be above --lr {lr}")
+    max_update = int(num_epochs * updates_per_epoch)
+    try:
+        if kind == "factor":
+            every = (step_epochs or [1])[0]
+            return mx.lr_scheduler.FactorScheduler(step=max(1, int(every * updates_per_epoch)),
+                                                   factor=factor, base_lr=lr, **warmup)
+        if kind == "multifactor":
+            epochs = step_epochs or [max(1, num_epochs // 2)]
+            steps = [int(e * updates_per_epoch) for e in epochs]
+            if any(b <= a for a, b in zip(steps, steps[1:])) or steps[0] < 1:
+                raise MxdlError(f"--lr-steps {' '.join(map(str, epochs))} must be increasing epochs >= 1")
+            return mx.lr_scheduler.MultiFactorScheduler(step=steps, factor=factor, base_lr=lr, **warmup)
+        if final_lr >= lr:
+            raise MxdlError(f"--final-lr {final_lr} must be below --lr {lr} for a {kind} schedule")
+        if kind == "cosine":
+            return mx.lr_scheduler.CosineScheduler(max_update=max_update, base_lr=lr, final_lr=final_lr,
+                                                   **warmup)
+        return mx.lr_scheduler.PolyScheduler(max_update=max_update, base_lr=lr, pwr=power,
+                                             final_lr=final_lr, **warmup)
+    except (AssertionError, ValueError) as err:
+        raise MxdlError(f"cannot build the {kind} lr schedule: {err or 'invalid settings'}") from None
+
+
+def current_lr(trainer):
+    """The learning rate the trainer's next update uses (its schedule's value at its update count)."""
+    return float(trainer.learning_rate)
