@@ -1,6 +1,7 @@
 """Evaluation metrics: confusion, per-class precision/recall (checked against a one-vs-rest count
 and MXNet's own Accuracy metric) and the worst mistakes (surest wrong answers first)."""
 import math
+import os
 
 import mxnet as mx
 import numpy as np
@@ -73,3 +74,29 @@ def test_mistakes_plot_and_precision_recall_plot(tmp_path):
     y, probabilities = _random_predictions(n=100, classes=4)
     rows = evaluate_predictions(y, probabilities, list("abcd")).rows()
     assert len(plot_precision_recall(rows).axes[0].patches) == 8
+
+
+def test_evaluate_net_writes_its_report_files(tmp_path):
+    import json
+
+    from mxnet import gluon
+
+    from conftest import synthetic_digits
+    from mxdl.evaluation import evaluate_net, write_evaluation
+    from mxdl.models import get_model
+    from mxdl.train import fit, predict
+
+    images, labels = synthetic_digits(300, seed=0)
+    X, y = images[:, None].astype("float32") / 255, labels.astype("float32")
+    net = get_model("logreg")
+    fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), (X[:200], y[:200]), num_epochs=1, batch_size=32,
+        lr=0.1, seed=0)
+    classes = [str(k) for k in range(10)]
+    evaluation = evaluate_net(net, X[200:], y[200:], classes, num_mistakes=5)
+    assert evaluation.accuracy == pytest.approx(np.mean(predict(net, X[200:]).argmax(1) == y[200:]))
+    paths = write_evaluation(evaluation, X[200:], y[200:], tmp_path / "eval")
+    assert sorted(os.path.basename(p) for p in paths.values()) == [
+        "confusion.png", "evaluation.json", "mistakes.png", "precision_recall.png"]
+    saved = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert saved["accuracy"] == evaluation.accuracy and len(saved["per_class"]) == 10
+    assert saved["worst_mistakes"] == evaluation.mistakes.tolist() and len(saved["worst_mistakes"]) <= 5
