@@ -26,12 +26,14 @@ def gradient(X, y, w):
     return np.mean((y_hat - y) * -x)
 
 
-def gradient_descent(X, y, *, lr, num_epochs, batch_size=None, w=0.0, shuffle=False, seed=None):
+def gradient_descent(X, y, *, lr, num_epochs, batch_size=None, w=0.0, shuffle=False, seed=None,
+                     on_update=None):
     """Train the toy classifier's weight from ``w`` (0, as on the slide); return ``w`` after each epoch.
 
     ``batch_size`` None (or N) is gradient descent, 1 is SGD, b is mini-batch SGD with the last short
     batch kept.  With ``shuffle`` each epoch re-orders the data by ``RandomState(seed).permutation``,
     applied to the previous epoch's order -- the same order :func:`mxdl.train.fit` uses for that seed.
+    ``on_update(w)`` is called with the new weight after every update (see :func:`weight_path`).
     """
     X = np.asarray(X, dtype=np.float64).reshape(-1, 2)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
@@ -50,5 +52,21 @@ def gradient_descent(X, y, *, lr, num_epochs, batch_size=None, w=0.0, shuffle=Fa
             X, y = X[order], y[order]
         for start in range(0, n, batch_size):
             w = w - lr * gradient(X[start:start + batch_size], y[start:start + batch_size], w)
+            if on_update is not None:
+                on_update(float(w))
         weights.append(float(w))
     return weights
+
+
+def weight_path(X, y, *, lr, num_epochs, batch_size=None, w=0.0, shuffle=False, seed=None):
+    """``w`` before training and after every single update: the path that shows SGD "bouncing around".
+
+    The same loop as :func:`gradient_descent` (same arguments, same order of samples), recording
+    after each update instead of each epoch: 1 + num_epochs * ceil(N / batch_size) values.  Gradient
+    descent's path walks steadily downhill; SGD's follows one sample at a time, each pulling ``w`` its
+    own way, so it jumps about the minimum instead of settling on it; mini-batch SGD lies between.
+    """
+    path = [float(w)]
+    gradient_descent(X, y, lr=lr, num_epochs=num_epochs, batch_size=batch_size, w=w, shuffle=shuffle,
+                     seed=seed, on_update=path.append)
+    return path

@@ -1,0 +1,47 @@
+"""The meetup's numbers, honestly: a fresh run of the demo's exact settings, epoch by epoch."""
+import dataclasses
+
+import pytest
+from matplotlib.figure import Figure
+
+from mxdl.config import Config
+from mxdl.meetup import MEETUP_FIRST_EPOCH, MEETUP_TEST_ACC, updates_to_reach
+from mxdl.plots.meetup import plot_reach
+
+
+@pytest.fixture(scope="module")
+def reach():
+    return updates_to_reach(0.75, max_epochs=8)
+
+
+def test_it_stops_at_the_first_epoch_that_reaches_the_target(reach):
+    assert reach.epoch is not None and reach.epoch == len(reach.test_acc)
+    assert reach.test_acc[-1] >= 0.75 and all(acc < 0.75 for acc in reach.test_acc[:-1])
+    assert reach.updates_per_epoch == 125  # ceil(8000 / 64)
+    assert reach.updates == [125 * e for e in range(1, reach.epoch + 1)]
+    assert reach.updates_needed == 125 * reach.epoch
+    assert reach.mnist_epochs_needed == pytest.approx(125 * reach.epoch / 938)
+    assert "first after epoch" in reach.summary()
+
+
+def test_these_are_the_epochs_the_demo_command_prints(reach):
+    from mxdl.mnist import run  # the same seed, data and order as scripts/mnist.py --preset meetup
+    config = Config.from_preset("meetup", dataset="mnist-t10k", num_epochs=2, quiet=True)
+    history = run(config, log=lambda line: None).history
+    assert history.column("test_acc") == reach.test_acc[:2]
+    assert history.column("cost") == pytest.approx(reach.cost[:2])
+
+
+def test_a_fresh_net_is_nowhere_near_the_meetups_first_epoch(reach):
+    # The meetup printed moving loss 0.42 and train accuracy 0.898 for its first epoch; a fresh
+    # Normal(sigma=1) net's first epoch is far worse: the printout continued a trained net.
+    assert reach.cost[0] > 3 * MEETUP_FIRST_EPOCH["moving_loss"]
+    assert reach.train_acc[0] < MEETUP_FIRST_EPOCH["train_acc"] - 0.3
+    assert reach.test_acc[0] < min(MEETUP_TEST_ACC) - 0.2
+    assert reach.first_epoch_like_meetup() is None
+
+
+def test_not_reached_is_reported(reach):
+    short = dataclasses.replace(reach, target=0.99, epoch=None)
+    assert short.updates_needed is None and "not reached" in short.summary()
+    assert isinstance(plot_reach(reach), Figure)
