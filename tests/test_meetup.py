@@ -45,3 +45,12 @@ def test_not_reached_is_reported(reach):
     short = dataclasses.replace(reach, target=0.99, epoch=None)
     assert short.updates_needed is None and "not reached" in short.summary()
     assert isinstance(plot_reach(reach), Figure)
+
+
+def test_the_numbers_the_readme_quotes():
+    # README, "The meetup's numbers, honestly": 0.90 first after epoch 43 (5375 updates), and the
+    # meetup's first-epoch moving loss and train accuracy first matched at epoch 44.
+    reach = updates_to_reach(0.90, max_epochs=44, stop=False)
+    assert (reach.epoch, reach.updates_needed) == (43, 5375)
+    assert reach.first_epoch_like_meetup() == 44
+    assert reach.test_acc[7] > 0.80 > reach.test_acc[6]  # test accuracy passes 0.80 after 1000 updates

@@ -15,9 +15,12 @@ import math
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 _METRICS = {"cost": "training cost (mean loss)", "test_acc": "test accuracy"}
 _X_AXES = {"epoch": "epoch", "seconds": "training time (seconds, log scale)"}
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_LINESTYLES = ("-", "--", "-.", ":")
 
 
 def _axes(ax, figsize):
@@ -39,14 +42,19 @@ def plot_runs(runs, metric="cost", x="epoch", ax=None):
         raise ValueError(f"x must be one of {', '.join(_X_AXES)}, got {x!r}")
     fig, ax = _axes(ax, (5.5, 3.8))
     start = None
-    for run in runs:
+    for i, run in enumerate(runs):
         values = run.costs if metric == "cost" else run.test_accs
         label = f"{run.label}, lr {run.lr:g}" + (" (diverged)" if run.diverged else "")
+        # Curves that coincide (SGD and mini-batch SGD per epoch) must stay visible: each run gets
+        # its own marker and line style, and earlier runs are drawn wider and hollow underneath.
+        style = dict(marker=_MARKERS[i % len(_MARKERS)], linestyle=_LINESTYLES[i % len(_LINESTYLES)],
+                     linewidth=max(3.2 - 0.7 * i, 1.0), markersize=max(8 - 1.8 * i, 3),
+                     markerfacecolor="none" if i < len(runs) - 1 else None, zorder=2 + i, label=label)
         if x == "epoch":
-            ax.plot(range(len(values)), values, "o-", markersize=3, label=label)
+            ax.plot(range(len(values)), values, **style)
         else:
             seconds = run.seconds[1:len(values)]
-            ax.plot(seconds, values[1:len(seconds) + 1], "o-", markersize=3, label=label)
+            ax.plot(seconds, values[1:len(seconds) + 1], **style)
         if values and start is None and math.isfinite(values[0]):
             start = values[0]
     if x == "seconds":
@@ -85,12 +93,14 @@ def _label(batch_size, num_train):
     return "1 (SGD)" if batch_size == 1 else str(batch_size)
 
 
-def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None):
+def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None, picked=None):
     """Final cost of every learning rate (rows) x batch size (columns); NaN cells are marked 'diverged'.
 
     ``costs`` is an array of shape (len(lrs), len(batch_sizes)), e.g. :meth:`mxdl.study.Study.cost_grid`;
     ``batch_sizes`` are numbers (None or ``num_train`` for gradient descent).  Colours are on a log
     scale, so a rate that crawls (cost still near its start) stands out as well as the best one.
+    ``picked`` gives, per column, the row of the learning rate chosen for that batch size (framed and
+    bold); by default the row with the lowest cost in each column.
     """
     costs = np.asarray(costs, dtype=float)
     if costs.shape != (len(lrs), len(batch_sizes)):
@@ -103,7 +113,8 @@ def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None):
     shown = np.ma.masked_invalid(costs)
     image = ax.imshow(shown, cmap="viridis_r", norm=norm, aspect="auto")
     ax.set_facecolor("lightgrey")  # masked (diverged) cells
-    best = np.nanmin(costs) if finite.size else None
+    if picked is None:
+        picked = [int(np.nanargmin(column)) if np.isfinite(column).any() else None for column in costs.T]
     for i in range(len(lrs)):
         for j in range(len(batch_sizes)):
             value = costs[i, j]
@@ -112,13 +123,23 @@ def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None):
                         fontweight="bold")
                 continue
             dark = norm is not None and norm(value) > 0.5  # high costs are dark in viridis_r
+            chosen = picked[j] == i
             ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black", fontweight="bold" if value == best else "normal")
+                    color="white" if dark else "black", fontweight="bold" if chosen else "normal")
+            if chosen:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:red",
+                                       linewidth=2))
     ax.set_xticks(range(len(batch_sizes)))
     ax.set_xticklabels([_label(b, num_train) for b in batch_sizes])
     ax.set_yticks(range(len(lrs)))
     ax.set_yticklabels([f"{lr:g}" for lr in lrs])
     ax.set(xlabel="batch size (samples per update)", ylabel="learning rate",
            title="final training cost per learning rate x batch size")
-    fig.colorbar(image, ax=ax, label="final cost (log scale)")
+    bar = fig.colorbar(image, ax=ax, label="final cost (log scale)")
+    if spread:  # a log colour bar over less than a decade gets one tick or none: give it five
+        ticks = np.geomspace(finite.min(), finite.max(), 5)
+        bar.set_ticks(ticks)
+        bar.set_ticklabels([f"{t:.3g}" for t in ticks])
+        bar.minorticks_off()
+    ax.set_title(ax.get_title() + "\n(framed: the learning rate picked for each batch size)", fontsize="medium")
     return fig

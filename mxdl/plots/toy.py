@@ -38,10 +38,13 @@ def plot_toy_data(X, y, lines=None, learned=None, ax=None):
                    edgecolors=color, linewidths=1.1, label=name)
     x_line = np.linspace(min(0.0, X[:, 0].min()), X[:, 0].max(), 2)
     lines = SLIDE_LINES if lines is None else lines
-    for (name, slope), (color, style) in zip(lines.items(), _LINE_STYLES * len(lines)):
-        ax.plot(x_line, slope * x_line, color=color, linestyle=style, linewidth=1.5, label=name)
+    # The learned line goes underneath, wide and pale, so that the dashed y = 2x it (nearly) covers
+    # stays visible on top of it.
     for name, w in (learned or {}).items():
-        ax.plot(x_line, w * x_line, color="black", linewidth=2, label=f"{name}: y = {w:.3f}x")
+        ax.plot(x_line, w * x_line, color="black", linewidth=5, alpha=0.3, zorder=1,
+                label=f"{name}: y = {w:.3f}x")
+    for (name, slope), (color, style) in zip(lines.items(), _LINE_STYLES * len(lines)):
+        ax.plot(x_line, slope * x_line, color=color, linestyle=style, linewidth=1.5, zorder=3, label=name)
     pad = 0.05 * (X[:, 1].max() - X[:, 1].min())
     ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
     ax.set(xlabel="x", ylabel="y", title="circles and diamonds: which line y = w·x separates them?")
@@ -72,9 +75,14 @@ def plot_cost_curve(weights, costs, tangents=(), path=None, ax=None, tangent_wid
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], "x", color="black", markersize=5,
                 label="gradient descent, w after each epoch")
-    best = int(np.argmin(costs))
-    ax.axvline(weights[best], color="tab:gray", linestyle=":", linewidth=1,
-               label=f"minimum at w = {weights[best]:.2f}")
+    costs = np.asarray(costs, dtype=float)
+    lowest = np.flatnonzero(costs <= costs.min() + 1e-12 * max(1.0, abs(costs.min())))
+    if len(lowest) > 1:  # a flat bottom (the 0/1 cost): every w in it is a minimum, none is "the" one
+        lo, hi = weights[lowest[0]], weights[lowest[-1]]
+        ax.axvspan(lo, hi, color="tab:gray", alpha=0.15, label=f"minimum: every w from {lo:.2f} to {hi:.2f}")
+    else:
+        ax.axvline(weights[lowest[0]], color="tab:gray", linestyle=":", linewidth=1,
+                   label=f"minimum at w = {weights[lowest[0]]:.2f}")
     ax.set(xlabel="weight w", ylabel="cost (mean cross-entropy loss)",
            title="the cost as a function of the weight w")
     ax.grid(alpha=0.3)
@@ -102,7 +110,7 @@ def plot_cost_per_epoch(histories, x="epoch", ax=None):
         ax.set_xscale("log")
     xlabel, title = {"epoch": ("epoch", "training cost per epoch"),
                      "updates": ("updates w <- w - lr * gradient so far (log scale)",
-                                 "training cost vs number of updates"),
+                                 "cost after each epoch vs updates so far"),
                      "seconds": ("training time so far (s)", "training cost vs time")}[x]
     ax.set(xlabel=xlabel, ylabel="cost (mean loss, log scale)", title=title)
     ax.grid(alpha=0.3, which="both")
