@@ -413,19 +413,21 @@ def test_watchdog_leaves_quietly_after_a_normal_stop():
         child.wait()
 
 
-@linux_only
-def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
-    # A real job (scheduler, server, 2 workers connected through dist_sync) whose workers are shell
-    # scripts running Python as their child: SIGKILL of the launcher must end all of them, and the
-    # grandchildren too, within a bounded poll.
-    hang = ("import os, sys, time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
-            "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close(); time.sleep(600)")
-    worker = ["sh", "-c", '"$0" -c "$1" "$2"; echo not reached', sys.executable, hang, str(tmp_path / "pids")]
+HANG = ("import os, sys, time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
+        "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close(); time.sleep(600)")
+# A worker that is a shell script running Python as its child (not exec'd): a grandchild of the launcher.
+SH_WORKER = ["sh", "-c", '"$0" "$@"; echo not reached', sys.executable, "-c", HANG]
+
+
+def kill_launcher_of_running_job(tmp_path, launcher_args, env=None, more_processes=lambda: []):
+    """Start the launcher on a job whose workers hang once connected, SIGKILL it once both workers are
+    connected; return (the job's processes, those still running after a bounded poll, stderr)."""
     (tmp_path / "pids").mkdir()
     out, err = (tmp_path / "out.txt").open("w"), (tmp_path / "err.txt").open("w")
     launcher = subprocess.Popen(launcher_argv("--workers", "2", "--timeout", str(BOUND), "--env",
-                                              "OMP_NUM_THREADS=1", "--", *worker),
-                                cwd=REPO, stdout=out, stderr=err)
+                                              "OMP_NUM_THREADS=1", *launcher_args, "--", *SH_WORKER,
+                                              str(tmp_path / "pids")),
+                                cwd=REPO, stdout=out, stderr=err, env=env)
     job = []
     try:
         deadline = time.monotonic() + BOUND
@@ -433,10 +435,9 @@ def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
                and launcher.poll() is None):
             time.sleep(0.1)
         workers = [int(p.name) for p in (tmp_path / "pids").iterdir()]
-        assert len(workers) == 2, "the workers never connected"
-        job = descendants(launcher.pid)
-        # scheduler, server, 2 x (sh + python), and the watchdog
-        assert len(job) == 7 and set(workers) <= set(job), job
+        assert len(workers) == 2, "the workers never connected: " + (tmp_path / "err.txt").read_text()
+        job = descendants(launcher.pid) + more_processes()
+        assert set(workers) <= set(job), job
         launcher.kill()
         launcher.wait()
         alive = wait_until_gone(job, L.STOP_GRACE + 20)
@@ -447,9 +448,103 @@ def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
         kill_all(job)
         out.close()
         err.close()
-    assert alive == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in alive]
+    return job, alive, (tmp_path / "err.txt").read_text()
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""      # gone meanwhile
+
+
+def cmdlines(pids):
+    return [cmdline(pid) for pid in pids]
+
+
+@linux_only
+def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
+    # A real job (scheduler, server, 2 workers connected through dist_sync) whose workers are shell
+    # scripts running Python as their child: SIGKILL of the launcher must end all of them, and the
+    # grandchildren too, within a bounded poll.
+    job, alive, err = kill_launcher_of_running_job(tmp_path, [])
+    assert len(job) == 7, cmdlines(job)    # scheduler, server, 2 x (sh + python), the watchdog
+    assert alive == [], cmdlines(alive)
     # the Python grandchildren got no parent-death signal: the watchdog stopped their groups
-    assert "the launcher died; its watchdog stopped every process" in (tmp_path / "err.txt").read_text()
+    assert "the launcher died; its watchdog stopped every process" in err
+
+
+SSHD = Path("/usr/sbin/sshd")
+
+
+@pytest.fixture
+def real_sshd(tmp_path):
+    """An sshd of our own on 127.0.0.1 (key login as this user) and an ``ssh`` on PATH that uses it."""
+    import shutil
+    import socket
+    if not (SSHD.exists() and shutil.which("ssh") and shutil.which("ssh-keygen")):
+        pytest.skip("needs openssh-server and openssh-client (sshd, ssh, ssh-keygen)")
+    d = tmp_path / "sshd"
+    d.mkdir()
+    for key in ("host", "id"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True,
+                       timeout=60)
+    (d / "authorized_keys").write_text((d / "id.pub").read_text())
+    port = L.free_port()
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
+        "PasswordAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+        f"PidFile {d / 'sshd.pid'}\n")
+    (d / "ssh_config").write_text(f"Host 127.0.0.1\n  IdentityFile {d / 'id'}\n  StrictHostKeyChecking no\n"
+                                  f"  UserKnownHostsFile {d / 'known_hosts'}\n  LogLevel ERROR\n")
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)     # sshd's privilege-separation directory
+    sshd = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(d / "sshd_config")],
+                            stdout=subprocess.DEVNULL, stderr=(d / "sshd.log").open("w"))
+    try:
+        deadline = time.monotonic() + 30
+        while sshd.poll() is None and time.monotonic() < deadline:
+            try:
+                socket.create_connection((L.LOCALHOST, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        if sshd.poll() is not None:
+            pytest.skip("sshd did not start here: " + (d / "sshd.log").read_text().strip()[-200:])
+        bin_dir = d / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "ssh").write_text(f'#!/bin/sh\nexec {shutil.which("ssh")} -F {d / "ssh_config"} "$@"\n')
+        (bin_dir / "ssh").chmod(0o755)
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+        check = subprocess.run(["ssh", "-p", str(port), "-o", "BatchMode=yes", "127.0.0.1", "true"],
+                               env=env, capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            pytest.skip("cannot log in to our own sshd: " + check.stderr.strip()[-200:])
+        yield sshd, port, env
+    finally:
+        sshd.terminate()
+        sshd.wait()
+
+
+@linux_only
+def test_sigkill_of_the_launcher_ends_the_remote_processes_over_real_ssh(tmp_path, real_sshd):
+    # ssh -tt gives each remote command a terminal: when the launcher's ssh dies, the connection
+    # closes and the remote side (children of sshd, not of the launcher) gets SIGHUP.
+    sshd, port, env = real_sshd
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(f"127.0.0.1:{port}\n")
+    remote = []
+
+    def remote_processes():
+        remote.extend(pid for pid in descendants(sshd.pid)
+                      if not cmdline(pid).startswith(b"sshd"))
+        return descendants(sshd.pid)
+
+    job, alive, err = kill_launcher_of_running_job(
+        tmp_path, ["--hosts", str(hosts), "--port", str(L.free_port())], env={**env, "PYTHONPATH": str(REPO)},
+        more_processes=remote_processes)
+    assert len(remote) == 6, cmdlines(remote)    # scheduler, server, 2 x (sh + python), under sshd
+    assert alive == [], cmdlines(alive)
 
 
 def forward_bytes(chunks, role="worker"):
@@ -586,3 +681,23 @@ def test_launcher_bad_input_is_one_line(tmp_path, args, code, words):
     assert run.stdout == "" and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
     assert "error: " in run.stderr and words in run.stderr
     assert not (tmp_path / "ran").exists() and not (tmp_path / "pwned").exists()
+
+
+@linux_only
+def test_dist_sync_job_over_real_ssh(tmp_path, real_sshd, capsys, monkeypatch):
+    # The whole ssh path for real: cd, exported DMLC_* variables, and a terminal's \r\n line ends.
+    sshd, port, env = real_sshd
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text(f"127.0.0.1:{port}\n")
+    monkeypatch.chdir(tmp_path)
+    code = L.launch(worker_command("out", "--epochs", "1"), num_workers=2, num_servers=1,
+                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env=ENV)
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert sorted(read_results(tmp_path / "out")) == [0, 1]
+    lines = captured.out.splitlines()
+    assert sum(line.startswith(("[worker 0] rank ", "[worker 1] rank ")) for line in lines) == 2
+    assert all(line.startswith(("[worker ", "[server ", "[scheduler] ")) for line in lines), lines
+    assert "\r" not in captured.out
