@@ -33,6 +33,7 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from .context import parse_ctx
+from .distributed.horovod import refuse_horovod_kvstore
 from .errors import DivergedError, MxdlError
 from .utils import atomic_write
 
@@ -299,6 +300,7 @@ class SGDTrainer(gluon.Trainer):
 
 def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctxs=None):
     """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay)."""
+    refuse_horovod_kvstore(kvstore)
     ctxs = parse_ctx(ctxs) if ctxs is not None else net.collect_params().list_ctx()
     if len(ctxs) > 1 and kvstore is None:
         raise MxdlError(_NO_KVSTORE)
@@ -352,8 +354,10 @@ def fit(net, loss_fn, train, test=None, *, num_epochs, batch_size, lr, ctx=None,
     _place_params(net, ctxs)
     if trainer is None:
         trainer = make_trainer(net, lr, momentum=momentum, wd=wd, kvstore=kvstore, ctxs=ctxs)
-    elif len(ctxs) > 1 and trainer._kvstore_params["kvstore"] is None:  # (Gluon keeps it nowhere public)
-        raise MxdlError(_NO_KVSTORE)
+    else:
+        refuse_horovod_kvstore(trainer._kvstore_params["kvstore"])  # (Gluon keeps it nowhere public)
+        if len(ctxs) > 1 and trainer._kvstore_params["kvstore"] is None:
+            raise MxdlError(_NO_KVSTORE)
     model = _wrap(net, loss_fn, hybridize, count_correct=to_label is argmax_label)
     bound = None
     if _BoundStep.usable(model, ctxs, num_workers, hybridize):

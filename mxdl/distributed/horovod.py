@@ -1,0 +1,110 @@
+"""Horovod, the second distributed engine: ring-allreduce between processes started by ``horovodrun``.
+
+MXNet's own way to train on several machines is its parameter server (``dist_sync``, started by
+``python -m mxdl.launch``).  Horovod needs no servers: every process (a *rank*) holds the whole net,
+computes the gradient of its part of each global batch, and the ranks average their gradients
+among themselves (allreduce, over Gloo or MPI) before every rank applies the same SGD update.
+``horovodrun -np 4 -H host1:2,host2:2 --gloo python ...`` starts the ranks (over ssh on other hosts).
+
+What a rank does here, for the same maths as one process with the global batch:
+
+* :func:`init` -- this process's ``(rank, size)`` from Horovod, with a one-line
+  :class:`~mxdl.errors.MxdlError` when Horovod is not installed or the process was not started by
+  ``horovodrun``;
+* :func:`shard` (the same interleaved, equal shards as ``dist_sync``: samples r, r + N, r + 2N, ...
+  of rank r; the last ``len mod N`` samples are left out, so every rank takes the same steps and
+  a short last batch is equally short on every rank);
+* :func:`make_trainer` -- rank 0's initial parameters broadcast to every rank
+  (``hvd.broadcast_parameters``), then ``hvd.DistributedTrainer(params, 'sgd', ...)``, which
+  averages the ranks' gradients in ``step``.  ``trainer.step(local batch size)`` then applies lr
+  to the mean gradient of the global batch (``step(global batch size)`` would divide by the number
+  of ranks twice: a learning rate N times too small).
+
+``gluon.Trainer(..., kvstore='horovod')`` looks like the same thing but is not: in the MXNet 1.9.1
+wheel it falls back to a local kvstore with one worker, so the ranks train apart with no error.
+:func:`refuse_horovod_kvstore` turns that into an error.
+"""
+import os
+
+from ..errors import MxdlError
+
+# Set by horovodrun (Gloo: HOROVOD_RANK; MPI: mpirun's own) in every process it starts.
+_LAUNCH_VARIABLES = ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")
+
+NOT_INSTALLED = ("--dist horovod needs Horovod, which is not installed: build it into this environment "
+                 "with 'make horovod' (see the README's Horovod section)")
+NOT_LAUNCHED = ("--dist horovod needs processes started by horovodrun, e.g. 'horovodrun -np 2 --gloo "
+                "python scripts/mnist.py --dist horovod'")
+KVSTORE_HOROVOD = ("kvstore 'horovod' does not share gradients in MXNet 1.9.1 (the ranks would train "
+                   "apart with no error): use dist='horovod' (--dist horovod), which trains with "
+                   "hvd.DistributedTrainer")
+
+
+def available():
+    """True when Horovod's MXNet support is installed (importing it imports MXNet)."""
+    try:
+        import horovod.mxnet  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return False
+    return True
+
+
+def launched():
+    """True when this process was started by ``horovodrun`` (or ``mpirun``)."""
+    return any(name in os.environ for name in _LAUNCH_VARIABLES)
+
+
+def _hvd():
+    try:
+        import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MxdlError(NOT_INSTALLED) from None
+    return hvd
+
+
+def init():
+    """Start Horovod in this process; return ``(rank, size)``.  Safe to call more than once."""
+    hvd = _hvd()
+    if not launched():
+        raise MxdlError(NOT_LAUNCHED)
+    if not hvd.is_initialized():
+        hvd.init()
+    return hvd.rank(), hvd.size()
+
+
+def shard(X, y, rank, size):
+    """Rank ``rank``'s equal share of ``(X, y)``: samples rank, rank + size, rank + 2 size, ...
+
+    Equal, so that every rank takes the same number of steps (an allreduce waits for every rank)
+    and the short last batch has the same size on each; interleaved, so that without shuffling step
+    k of N ranks with batch b sees exactly the samples of step k of one process with batch N b.
+    """
+    per_rank = len(X) // size
+    if per_rank == 0:
+        raise MxdlError(f"{len(X)} training samples cannot be shared by {size} ranks")
+    used = per_rank * size
+    return X[rank:used:size], y[rank:used:size]
+
+
+def make_trainer(net, lr, *, momentum=0.0, wd=0.0):
+    """Rank 0's parameters on every rank, and an SGD ``hvd.DistributedTrainer`` for them.
+
+    Call :func:`init` first, and ``trainer.step(b)`` with this rank's batch size ``b``: the trainer
+    sums the ranks' gradients and divides by ``b`` times the number of ranks, the global batch.
+    """
+    hvd = _hvd()
+    params = net.collect_params()
+    hvd.broadcast_parameters(params, root_rank=0)
+    optimizer_params = {"learning_rate": lr}
+    if momentum:
+        optimizer_params["momentum"] = momentum
+    if wd:
+        optimizer_params["wd"] = wd
+    return hvd.DistributedTrainer(params, "sgd", optimizer_params)
+
+
+def refuse_horovod_kvstore(kvstore):
+    """Raise when ``kvstore`` is (or names) MXNet's 'horovod' kvstore, which does nothing in 1.9.1."""
+    name = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)
+    if isinstance(name, str) and name.lower() == "horovod":
+        raise MxdlError(KVSTORE_HOROVOD)
