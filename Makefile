@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine (see README):
 #   make demo   create .venv, install mxdl, run the meetup MNIST demo into runs/mnist/
 #   make test   create .venv, install mxdl with its test extras, run the test suite
-#   make horovod  build Horovod (Gloo, CPU, MXNet only) into .venv: `--dist horovod` (1-4 min)
+#   make horovod  build Horovod (Gloo, CPU, MXNet only) into .venv: the second distributed engine (minutes: it compiles)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
