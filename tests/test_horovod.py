@@ -83,8 +83,7 @@ def max_difference(a, b):
 # ----------------------------------------------------------------------------- without horovodrun
 
 def test_without_horovod_installed_init_says_how_to_get_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "horovod", None)   # import horovod now raises ImportError
-    monkeypatch.setitem(sys.modules, "horovod.mxnet", None)
+    monkeypatch.setitem(sys.modules, "horovod", None)   # as if there were no horovod package
     monkeypatch.setenv("HOROVOD_RANK", "0")
     with pytest.raises(MxdlError, match=r"needs Horovod, which is not installed: .*'make horovod'"):
         horovod.init()
@@ -96,6 +95,8 @@ def test_outside_horovodrun_init_says_how_to_launch(need_horovod, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(MxdlError, match=r"started by horovodrun, e\.g\. 'horovodrun -np 2 --gloo"):
         horovod.init()
+    # ... before loading Horovod's library: this process may still import torch (see available()).
+    assert "horovod.mxnet" not in sys.modules
 
 
 def test_mxnets_horovod_kvstore_is_refused():

@@ -24,6 +24,8 @@ What a rank does here, for the same maths as one process with the global batch:
 wheel it falls back to a local kvstore with one worker, so the ranks train apart with no error.
 :func:`refuse_horovod_kvstore` turns that into an error.
 """
+import glob
+import importlib.util
 import os
 
 from ..errors import MxdlError
@@ -33,6 +35,8 @@ _LAUNCH_VARIABLES = ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_R
 
 NOT_INSTALLED = ("--dist horovod needs Horovod, which is not installed: build it into this environment "
                  "with 'make horovod' (see the README's Horovod section)")
+NOT_IMPORTABLE = ("--dist horovod needs Horovod's MXNet support, which is installed but cannot be imported "
+                  "({}): rebuild it against this mxnet with 'make horovod'")
 NOT_LAUNCHED = ("--dist horovod needs processes started by horovodrun, e.g. 'horovodrun -np 2 --gloo "
                 "python scripts/mnist.py --dist horovod'")
 KVSTORE_HOROVOD = ("kvstore 'horovod' does not share gradients in MXNet 1.9.1 (the ranks would train "
@@ -41,12 +45,18 @@ KVSTORE_HOROVOD = ("kvstore 'horovod' does not share gradients in MXNet 1.9.1 (t
 
 
 def available():
-    """True when Horovod's MXNet support is installed (importing it imports MXNet)."""
+    """True when Horovod is installed with its MXNet support (its compiled ``horovod/mxnet/mpi_lib``).
+
+    Looks without importing ``horovod.mxnet``: that loads Horovod's library into the process, and a
+    process that then imports PyTorch (``tensorboardX`` does when torch is installed) crashes.
+    """
     try:
-        import horovod.mxnet  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    except ImportError:
+        spec = importlib.util.find_spec("horovod")
+    except (ImportError, ValueError):  # ValueError: a None or spec-less "horovod" in sys.modules
         return False
-    return True
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(glob.glob(os.path.join(d, "mxnet", "mpi_lib*")) for d in spec.submodule_search_locations)
 
 
 def launched():
@@ -55,18 +65,25 @@ def launched():
 
 
 def _hvd():
+    if not available():
+        raise MxdlError(NOT_INSTALLED)
     try:
         import horovod.mxnet as hvd  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise MxdlError(NOT_INSTALLED) from None
+    except ImportError as err:
+        raise MxdlError(NOT_IMPORTABLE.format(err)) from None
     return hvd
 
 
 def init():
-    """Start Horovod in this process; return ``(rank, size)``.  Safe to call more than once."""
-    hvd = _hvd()
+    """Start Horovod in this process; return ``(rank, size)``.  Safe to call more than once.
+
+    Refuses to start outside ``horovodrun``, where ``hvd.init()`` would silently make a job of one.
+    """
+    if not available():
+        raise MxdlError(NOT_INSTALLED)
     if not launched():
         raise MxdlError(NOT_LAUNCHED)
+    hvd = _hvd()
     if not hvd.is_initialized():
         hvd.init()
     return hvd.rank(), hvd.size()
