@@ -35,8 +35,22 @@ def test_lower_bound_is_three_forward_passes_at_the_gemm_rate():
 
 def test_seconds_per_epoch_skips_each_runs_first_epoch():
     runs = [{"epoch_seconds": [9.0, 1.0, 3.0]}, {"epoch_seconds": [9.0, 2.0]}]
-    assert train_speed.epoch_seconds(runs) == 2.0
+    assert train_speed.epoch_seconds(runs) == 2.0  # the median
+    assert train_speed.best_epoch_seconds(runs) == 1.0  # the fastest: what the table shows
     assert train_speed.epoch_seconds([{"epoch_seconds": [5.0]}]) == 5.0  # one epoch: it counts
+    assert train_speed.best_epoch_seconds([{"epoch_seconds": [5.0]}]) == 5.0
+
+
+def test_batch_one_rows_have_their_own_samples_and_learning_rate():
+    args = train_speed.build_parser().parse_args([])
+    assert 1 in args.batch_sizes
+    assert train_speed.job_limit_lr(args, 1) == (5000, 0.01)
+    assert train_speed.job_limit_lr(args, 64) == (None, 0.1)
+    args = train_speed.build_parser().parse_args(["--limit", "300"])
+    assert train_speed.job_limit_lr(args, 1) == (300, 0.01)
+    jobs = train_speed.plan(args, list(train_speed.VARIANTS))
+    assert {(m, v) for m, b, v, _ in jobs if b == 1} == {
+        (m, v) for m in ("logreg", "mlp") for v in ("mxdl", "torch", "torch-1t")}
 
 
 def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
@@ -45,25 +59,32 @@ def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
     variants = "mxdl,meetup,torch"
     proc = subprocess.run(
         [sys.executable, os.path.join(BENCH, "train_speed.py"), "--quick", "--dataset", "mnist",
-         "--data-dir", str(data_dir), "--models", "logreg,lenet", "--batch-sizes", "64",
-         "--variants", variants, "--json", str(out)],
+         "--data-dir", str(data_dir), "--models", "logreg,lenet", "--batch-sizes", "1,64",
+         "--sgd-limit", "50", "--variants", variants, "--json", str(out)],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "| model | batch | variant | s/epoch |" in proc.stdout
-    assert "mxdl ÷ meetup" in proc.stdout
+    assert "| model | batch | samples | variant | s/epoch | µs/update |" in proc.stdout
+    assert "mxdl ÷ meetup" in proc.stdout and "mxdl ÷ best torch" in proc.stdout
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     results = [r for r in lines if r["kind"] == "result"]
-    ratios = {r["model"]: r for r in lines if r["kind"] == "ratio"}
+    ratios = {(r["model"], r["batch_size"]): r for r in lines if r["kind"] == "ratio"}
     has_torch = any(r["variant"] == "torch" for r in results)
-    expected = {"mxdl", "meetup"} | ({"torch"} if has_torch else set())
+    torch = {"torch"} if has_torch else set()
+    expected = {("logreg", 64): {"mxdl", "meetup"} | torch, ("lenet", 64): {"mxdl", "meetup"} | torch,
+                ("logreg", 1): {"mxdl"} | torch}  # batch 1: the dense nets, no meetup pipeline
+    assert {(r["model"], r["batch_size"]) for r in results} == set(expected)
+    for key, variants_run in expected.items():
+        assert {r["variant"] for r in results if (r["model"], r["batch_size"]) == key} == variants_run
+        assert ratios[key]["mxdl_over_bound"] > 1  # nothing beats the compute bound
+        assert ("mxdl_over_torch" in ratios[key]) == has_torch
+        assert ("mxdl_over_best_torch" in ratios[key]) == has_torch
     for model in ("logreg", "lenet"):
-        assert {r["variant"] for r in results if r["model"] == model} == expected
-        assert ratios[model]["mxdl_over_meetup"] > 0
-        assert ratios[model]["mxdl_over_bound"] > 1  # nothing beats the compute bound
-        assert ("mxdl_over_torch" in ratios[model]) == has_torch
+        assert ratios[model, 64]["mxdl_over_meetup"] > 0
     for r in results:
-        assert r["num_train"] == 200 and r["num_test"] == 100
+        assert r["num_train"] == (50 if r["batch_size"] == 1 else 200) and r["num_test"] == 100
         assert r["seconds_per_epoch"] > 0 and r["peak_rss_mb"] > 50
+        assert r["updates_per_epoch"] == -(-r["num_train"] // r["batch_size"])
+        assert r["us_per_update"] == pytest.approx(r["seconds_per_epoch"] / r["updates_per_epoch"] * 1e6)
         assert 0 <= r["test_acc"] <= 1
     mxdl = [r for r in results if r["variant"] == "mxdl"]
     assert all(r["settings"]["hybridize"] for r in mxdl)  # the default path is the hybridized one
