@@ -14,7 +14,7 @@ accuracies can differ in the third digit; logreg's agree.)  Each runs in its own
 * ``1 context``     -- ``--ctx cpu``, batch B;
 * ``2 contexts``    -- ``--ctx cpu:0,cpu:1``: each batch split in two halves, gradients summed by the
   ``device`` kvstore;
-* ``1 worker``      -- ``python -m mxdl.launch --workers 1 --servers 1``, ``--kvstore dist_sync``;
+* ``1 worker``      -- ``python -m mxdl.distributed.launch --workers 1 --servers 1``, ``--kvstore dist_sync``;
 * ``2 workers``     -- ``--workers 2``, batch B/2 on each worker;
 * ``2 workers, 1 thread`` -- the same with ``OMP_NUM_THREADS=1`` in every process.
 
@@ -54,7 +54,7 @@ def run_child(args):
     """Train once as scripts/mnist.py would; print this process's epoch times as one JSON line."""
     from mxdl import launch
     from mxdl.config import Config
-    from mxdl.mnist import run
+    from mxdl.demos.mnist_demo import run
 
     config = Config(model=args.model, dataset=args.dataset, data_dir=args.data_dir, download=False,
                     batch_size=args.batch_size, num_epochs=args.epochs, ctx=args.ctx,
@@ -85,7 +85,7 @@ def child_command(args, variant):
             child += [flag, str(value)]
     if num_workers is None:
         return child, env
-    launcher = [sys.executable, "-m", "mxdl.launch", "--workers", str(num_workers), "--servers", "1",
+    launcher = [sys.executable, "-m", "mxdl.distributed.launch", "--workers", str(num_workers), "--servers", "1",
                 "--timeout", str(args.timeout)]
     for name, value in env.items():
         launcher += ["--env", f"{name}={value}"]

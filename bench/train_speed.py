@@ -8,7 +8,7 @@
 For each model (logreg, mlp, lenet) and batch size (64, 256) it trains, in this order and rotated
 every round so that drift on a shared machine hits all of them alike:
 
-* ``mxdl``    -- mxdl's default path, ``mxdl.mnist.run`` exactly as ``scripts/mnist.py`` calls it;
+* ``mxdl``    -- mxdl's default path, ``mxdl.demos.mnist_demo.run`` exactly as ``scripts/mnist.py`` calls it;
 * ``meetup``  -- the meetup notebook's pipeline, written faithfully (``bench/meetup_baseline.py``);
 * ``torch``   -- the same nets in PyTorch on the CPU with its default threads, when torch is
   importable (``bench/torch_baseline.py``), and ``torch-1t`` (one thread) for the dense nets;
@@ -56,7 +56,7 @@ RESULT = "RESULT "  # prefix of a worker's one line of JSON on stdout
 def _settings_mxnet(hybridize):
     import mxnet as mx
 
-    from mxdl import _env
+    from mxdl import env as mxdl_env
 
     env = {name: os.environ[name] for name in sorted(os.environ)
            if name.startswith(("MXNET_", "OMP_", "KMP_"))}
@@ -66,7 +66,7 @@ def _settings_mxnet(hybridize):
             "mkldnn": os.environ.get("MXNET_MKLDNN_ENABLED", "1") != "0"
             and mx.runtime.Features().is_enabled("MKLDNN"),
             "hybridize": hybridize, "env": env,
-            "mxdl_defaults": os.environ.get("MXDL_ENV_DEFAULTS", "1") != "0" and bool(_env.DEFAULTS)}
+            "mxdl_defaults": os.environ.get("MXDL_ENV_DEFAULTS", "1") != "0" and bool(mxdl_env.DEFAULTS)}
 
 
 def _time_median(fn, repeats=3):
@@ -81,12 +81,12 @@ def _time_median(fn, repeats=3):
 
 def worker_mxdl(args):
     """mxdl's default path: the library call behind scripts/mnist.py, with its defaults."""
-    from mxdl import _env  # sets mxdl's environment defaults before MXNet is imported
+    from mxdl import env as mxdl_env  # sets mxdl's environment defaults before MXNet is imported
 
     if args.variant == "mxdl":  # and, as scripts/mnist.py does, the model's own (LeNet's threads)
-        _env.apply_for_model(args.model)
+        mxdl_env.apply_for_model(args.model)
     from mxdl.config import Config
-    from mxdl.mnist import run
+    from mxdl.demos.mnist_demo import run
     from mxdl.train import evaluate
 
     config = Config(model=args.model, dataset=args.dataset, data_dir=args.data_dir, download=False,

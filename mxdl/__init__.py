@@ -1,10 +1,10 @@
 """mxdl: the talk "Foundational Mathematical Concepts in Deep Learning" on Apache MXNet Gluon.
 
-Importing mxdl sets a few performance-related environment defaults for MXNet (see ``mxdl/_env.py``)
+Importing mxdl sets a few performance-related environment defaults for MXNet (see ``mxdl/env.py``)
 before MXNet is imported; nothing else happens at import time.
 """
-from . import _env
+from . import env
 
-_env.apply()
+env.apply()
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@
 Every batch size trains for the same number of epochs from the same initial weights.  By default the
 learning rate is picked per batch size from a small grid (lowest final training cost), because the
 best rate grows with the batch size; ``--lr`` fixes it instead.  Everything it does is
-:func:`mxdl.study.mnist_study` and :func:`mxdl.study.write_outputs`.
+:func:`mxdl.demos.batch_size_study.mnist_study` and :func:`mxdl.demos.batch_size_study.write_outputs`.
 """
 import argparse
 import sys
@@ -16,7 +16,7 @@ import sys
 from mxdl import cli
 from mxdl.data import DATASETS
 from mxdl.models import list_models
-from mxdl.study import DEFAULT_LIMIT, DEFAULT_LR_GRID, mnist_study, write_outputs
+from mxdl.demos.batch_size_study import DEFAULT_LIMIT, DEFAULT_LR_GRID, mnist_study, write_outputs
 
 
 def batch_size_list(text):

@@ -5,23 +5,24 @@
     python scripts/mnist.py --preset meetup           # the demo exactly, Normal(sigma=1) init too
     python scripts/mnist.py --model lenet --ctx gpu --out runs/lenet
     python scripts/mnist.py --ctx gpu:0,gpu:1                # data-parallel on two GPUs
-    python -m mxdl.launch --workers 2 --servers 1 -- python scripts/mnist.py --kvstore dist_sync
+    python -m mxdl.distributed.launch --workers 2 --servers 1 -- python scripts/mnist.py --kvstore dist_sync
 
-Everything it does is :func:`mxdl.mnist.run`; this file only turns flags into a :class:`Config`.
+Everything it does is :func:`mxdl.demos.mnist_demo.run`; this file only turns flags into a :class:`Config`.
 """
 import argparse
 import sys
 
-from mxdl import _env
+from mxdl import env
 
 # MXNet reads its threading settings once, when it is imported: choose them for this model first.
-_env.apply_for_model(_env.model_in_argv(sys.argv[1:]))
+env.apply_for_model(env.model_in_argv(sys.argv[1:]))
 
-from mxdl import cli, launch  # noqa: E402  (after the environment is set)
+from mxdl import cli  # noqa: E402  (after the environment is set)
+from mxdl.distributed import launch  # noqa: E402
 from mxdl.config import KVSTORES, PRESETS, Config  # noqa: E402
 from mxdl.data import DATASETS  # noqa: E402
 from mxdl.errors import MxdlError  # noqa: E402
-from mxdl.mnist import run  # noqa: E402
+from mxdl.demos.mnist_demo import run  # noqa: E402
 from mxdl.models import list_models, parse_init  # noqa: E402
 
 _DEFAULT = Config()
@@ -53,7 +54,7 @@ def build_parser():
         "xavier for mlp and lenet; the demo used normal:1)")
     arg("--ctx", default=_DEFAULT.ctx, help="device(s): cpu, gpu, gpu:N, auto, or a list gpu:0,1")
     arg("--kvstore", choices=KVSTORES, default=_DEFAULT.kvstore, help="how devices share gradients; "
-        "dist_sync/dist_async: one worker of a job started by python -m mxdl.launch, training on "
+        "dist_sync/dist_async: one worker of a job started by python -m mxdl.distributed.launch, training on "
         "its shard of the data")
     arg("--seed", type=cli.non_negative_int, default=_DEFAULT.seed,
         help="random seed of the initial weights and the shuffling")

@@ -17,7 +17,7 @@ from mxdl import cli
 from mxdl.data import DATASETS, load_images, read_images, to_X
 from mxdl.data.sources import get_spec
 from mxdl.errors import MxdlError
-from mxdl.mnist import classify, load_trained
+from mxdl.demos.mnist_demo import classify, load_trained
 from mxdl.models import list_models
 
 

@@ -11,7 +11,7 @@ cost as a function of the weight w with its slope; the cost per epoch of the thr
 import sys
 
 from mxdl import cli
-from mxdl.toy_demo import ToyConfig, format_table, run_toy, save_figures
+from mxdl.demos.toy_demo import ToyConfig, format_table, run_toy, save_figures
 
 DEFAULTS = ToyConfig()
 

@@ -5,7 +5,7 @@ Mini-batch SGD split over workers: worker ``r`` of ``M`` trains the same logisti
 the ``M`` shard gradients on the parameter server (``mx.kv.create('dist_sync')``), so the run equals
 one process taking steps of ``M * BATCH_SIZE`` samples.  Run it through the launcher::
 
-    python -m mxdl.launch --workers 2 --servers 1 -- python tests/dist_worker.py OUT_DIR --num-workers 2
+    python -m mxdl.distributed.launch --workers 2 --servers 1 -- python tests/dist_worker.py OUT_DIR --num-workers 2
 
 Each worker writes ``OUT_DIR/worker-<rank>.json``: its rank, the pushed-and-pulled check value, its
 accuracy on the whole dataset and its final parameters.
@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from mxdl.launch import fail_fast
+from mxdl.distributed.launch import fail_fast
 from mxdl.utils import atomic_write
 
 import mxnet as mx  # noqa: E402  (after mxdl, which sets MXNet's environment defaults)
@@ -135,5 +135,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with fail_fast():   # a failure exits at once with its code, see mxdl.launch.fail_fast
+    with fail_fast():   # a failure exits at once with its code, see mxdl.distributed.launch.fail_fast
         sys.exit(main())

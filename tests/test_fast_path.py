@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from mxnet import autograd, gluon, nd
 
-from mxdl import _env, train
+from mxdl import env as mxdl_env, train
 from mxdl.models import get_model
 from mxdl.utils import seed_everything
 
@@ -157,7 +157,7 @@ def test_momentum_takes_gluons_update():
 ])
 def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
     """What the benchmark measured is what ``import mxdl`` sets, unless the user set it first."""
-    assert set(expected) == set(_env.DEFAULTS)
+    assert set(expected) == set(mxdl_env.DEFAULTS)
     code = ("import json, os, mxdl, mxnet; "
             "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_SUBGRAPH_VERBOSE')}))")
     base = {k: v for k, v in os.environ.items()
@@ -176,8 +176,8 @@ def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
 ])
 def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, expected):
     """scripts/mnist.py's way: LeNet gets its own threads; a user's setting still wins."""
-    code = ("import json, os, sys; from mxdl import _env; "
-            "_env.apply_for_model(_env.model_in_argv(sys.argv[1:])); import mxnet; "
+    code = ("import json, os, sys; from mxdl import env; "
+            "env.apply_for_model(env.model_in_argv(sys.argv[1:])); import mxnet; "
             "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY')}))")
     base = {k: v for k, v in os.environ.items()
             if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MXDL_ENV_DEFAULTS")}
@@ -189,7 +189,7 @@ def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, ex
 def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert "mxnet" in sys.modules  # this test process has long imported it
-    assert _env.apply_for_model("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
+    assert mxdl_env.apply_for_model("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
 
 
 def test_the_mnist_script_applies_the_model_defaults_before_importing_mxnet():

@@ -1,4 +1,4 @@
-"""mxdl.launch: a real dist_sync job on 127.0.0.1 (scheduler, server, 2 workers), failures, timeouts, flags.
+"""mxdl.distributed.launch: a real dist_sync job on 127.0.0.1 (scheduler, server, 2 workers), failures, timeouts, flags.
 
 Every launch is bounded twice: by the launcher's own ``timeout`` (so that it stops its children) and,
 for command-line runs, by ``subprocess.run(timeout=...)``.
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mxdl import launch as L
+from mxdl.distributed import launch as L
 from mxdl.errors import MxdlError
 
 import dist_worker  # tests/dist_worker.py: what every worker runs
@@ -91,7 +91,7 @@ def test_dist_sync_workers_train_the_same_net(tmp_path, capsys, flags, env):
     ("--raise-rank", 1, "RuntimeError: failing on purpose"),
 ])
 def test_failing_worker_stops_the_rest(tmp_path, flag, code, message):
-    argv = [sys.executable, "-m", "mxdl.launch", "--workers", "2", "--servers", "1", "--timeout",
+    argv = [sys.executable, "-m", "mxdl.distributed.launch", "--workers", "2", "--servers", "1", "--timeout",
             str(BOUND), "--env", "OMP_NUM_THREADS=1", "--", *worker_command(tmp_path, flag, "1")]
     start = time.monotonic()
     run = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=BOUND + 30)
@@ -137,7 +137,7 @@ def test_ctrl_c_stops_every_process(tmp_path):
     # (a shell's background jobs ignore SIGINT; give the launcher Python's usual Ctrl-C handling)
     restore_sigint = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
                       "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
-    argv = [sys.executable, "-c", restore_sigint, "-m", "mxdl.launch", "--workers", "2", "--timeout",
+    argv = [sys.executable, "-c", restore_sigint, "-m", "mxdl.distributed.launch", "--workers", "2", "--timeout",
             str(BOUND), "--", sys.executable, "-c", hang, str(tmp_path)]
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -249,7 +249,7 @@ def run_main(argv, capsys):
 def test_bad_flags_exit_2_with_one_line(capsys, argv, words):
     code, err = run_main(argv, capsys)
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("python -m mxdl.launch: error:") and words in err
+    assert err.count("\n") == 1 and err.startswith("python -m mxdl.distributed.launch: error:") and words in err
 
 
 def test_empty_or_malformed_hosts_file_exits_2(tmp_path, capsys):
@@ -264,7 +264,7 @@ def test_empty_or_malformed_hosts_file_exits_2(tmp_path, capsys):
 
 
 def test_command_line_entry_point_reports_bad_flags():
-    run = subprocess.run([sys.executable, "-m", "mxdl.launch", "--workers", "2"], cwd=REPO,
+    run = subprocess.run([sys.executable, "-m", "mxdl.distributed.launch", "--workers", "2"], cwd=REPO,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "missing COMMAND" in run.stderr
 

@@ -207,13 +207,13 @@ def test_an_interrupted_save_never_replaces_the_last_good_file(tmp_path, monkeyp
 
 def test_only_worker_0_writes_outputs(tmp_path, monkeypatch):
     """With a dist kvstore, workers other than rank 0 train but write nothing."""
-    import mxdl.mnist
+    import mxdl.demos.mnist_demo
 
-    monkeypatch.setattr(mxdl.mnist, "make_kvstore", lambda name: mx.kv.create("local"))
+    monkeypatch.setattr(mxdl.demos.mnist_demo, "make_kvstore", lambda name: mx.kv.create("local"))
     monkeypatch.setattr(mx.kvstore.KVStore, "rank", property(lambda self: 1))
     config = Config(dataset="mnist-t10k", limit=640, num_epochs=1, quiet=True, out=str(tmp_path / "out"),
                     save=str(tmp_path / "saved.params"))
-    result = mxdl.mnist.run(config, log=lambda line: None)
+    result = mxdl.demos.mnist_demo.run(config, log=lambda line: None)
     assert len(result.history) == 1 and result.outputs == {}
     assert list(tmp_path.iterdir()) == []
 

@@ -1,4 +1,4 @@
-"""scripts/predict.py and mxdl.mnist.classify: a saved net labels PNG files and IDX samples."""
+"""scripts/predict.py and mxdl.demos.mnist_demo.classify: a saved net labels PNG files and IDX samples."""
 import re
 import subprocess
 import sys
@@ -11,7 +11,7 @@ from PIL import Image
 from mxdl.config import Config
 from mxdl.data import load_dataset, read_images
 from mxdl.data.sources import embedded_dir
-from mxdl.mnist import classify, load_trained, run
+from mxdl.demos.mnist_demo import classify, load_trained, run
 from mxdl.train import predict
 
 ROOT = Path(__file__).resolve().parents[1]

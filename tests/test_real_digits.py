@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mxdl.config import Config
-from mxdl.mnist import run
+from mxdl.demos.mnist_demo import run
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 

@@ -1,6 +1,6 @@
 """Scaling out through scripts/mnist.py itself: several contexts, and dist_sync/dist_async workers.
 
-The dist tests start a real job on 127.0.0.1 (scheduler, 1 server, 2 workers) with ``mxdl.launch``
+The dist tests start a real job on 127.0.0.1 (scheduler, 1 server, 2 workers) with ``mxdl.distributed.launch``
 on tiny IDX files.  Every launch is bounded by the launcher's own ``timeout`` and, for command-line
 runs, by ``subprocess.run(timeout=...)``; afterwards no process that names the test's directory may
 be left running.
@@ -18,8 +18,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from mxdl import launch as L
-from mxdl.mnist import params_path
+from mxdl.distributed import launch as L
+from mxdl.demos.mnist_demo import params_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "mnist.py"
@@ -136,7 +136,7 @@ def test_a_failing_worker_stops_the_job_promptly(make_idx_dataset, tmp_path):
     # The first worker to create the lock runs normally; the other is given a bad --data-dir.  It
     # fails after both have connected, so the good one is left waiting in its kvstore.
     pick = 'if mkdir "$0/lock" 2>/dev/null; then exec "$@"; else exec "$@" --data-dir "$0/nowhere"; fi'
-    argv = [sys.executable, "-m", "mxdl.launch", "--workers", "2", "--servers", "1", "--timeout",
+    argv = [sys.executable, "-m", "mxdl.distributed.launch", "--workers", "2", "--servers", "1", "--timeout",
             str(BOUND), "--env", "OMP_NUM_THREADS=1", "--", "sh", "-c", pick, str(tmp_path),
             *worker_argv(data_dir, "--kvstore", "dist_sync", "--quiet")]
     start = time.monotonic()
@@ -155,7 +155,7 @@ def test_dist_kvstore_without_the_launcher_says_how_to_launch(run_main, monkeypa
     monkeypatch.delenv("DMLC_ROLE", raising=False)
     code, _, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--kvstore", "dist_async"])
     assert code == 1 and err.count("\n") == 1
-    assert "python -m mxdl.launch --workers 2" in err and "tools/launch.py" not in err
+    assert "python -m mxdl.distributed.launch --workers 2" in err and "tools/launch.py" not in err
 
 
 def test_no_shuffle_flag_and_rank_save_paths(script):

@@ -14,7 +14,8 @@ import pytest
 from matplotlib.figure import Figure
 from mxnet import gluon
 
-from mxdl import cli, study
+from mxdl import cli
+from mxdl.demos import batch_size_study as study
 from mxdl.errors import DivergedError, MxdlError
 from mxdl.plots import study as plots
 from mxdl.utils import seed_everything

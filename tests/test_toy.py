@@ -11,7 +11,7 @@ from mxdl.errors import ContextError, DataError, MxdlError
 from mxdl.landscape import cost_at
 from mxdl.models.line import Line, LineClassifier, line_classifier, score_to_label
 from mxdl.toy import CIRCLE, DIAMOND, SLIDE_TABLE, label, make_toy
-from mxdl.toy_demo import ToyConfig, format_table, run_toy, train_one
+from mxdl.demos.toy_demo import ToyConfig, format_table, run_toy, train_one
 from mxdl.train import fit
 from mxdl.utils import num_params, seed_everything
 
@@ -183,7 +183,7 @@ def test_run_toy_rejects_bad_config_before_training(config, error, message, monk
     def no_training(*args, **kwargs):
         raise AssertionError("training started before the config was checked")
 
-    monkeypatch.setattr("mxdl.toy_demo.train_one", no_training)
+    monkeypatch.setattr("mxdl.demos.toy_demo.train_one", no_training)
     with pytest.raises(error, match=message):
         run_toy(config)
 

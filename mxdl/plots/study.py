@@ -31,7 +31,7 @@ def _axes(ax, figsize):
 
 
 def plot_runs(runs, metric="cost", x="epoch", ax=None):
-    """One curve per run (:class:`mxdl.study.Run`): ``metric`` ('cost' or 'test_acc') against ``x``.
+    """One curve per run (:class:`mxdl.demos.batch_size_study.Run`): ``metric`` ('cost' or 'test_acc') against ``x``.
 
     ``x='epoch'`` starts at epoch 0 (the shared initial weights); ``x='seconds'`` is the cumulative
     training time on a log axis (so epoch 0, at 0 seconds, is drawn as a dashed line instead).
@@ -96,7 +96,7 @@ def _label(batch_size, num_train):
 def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None, picked=None):
     """Final cost of every learning rate (rows) x batch size (columns); NaN cells are marked 'diverged'.
 
-    ``costs`` is an array of shape (len(lrs), len(batch_sizes)), e.g. :meth:`mxdl.study.Study.cost_grid`;
+    ``costs`` is an array of shape (len(lrs), len(batch_sizes)), e.g. :meth:`mxdl.demos.batch_size_study.Study.cost_grid`;
     ``batch_sizes`` are numbers (None or ``num_train`` for gradient descent).  Colours are on a log
     scale, so a rate that crawls (cost still near its start) stands out as well as the best one.
     ``picked`` gives, per column, the row of the learning rate chosen for that batch size (framed and

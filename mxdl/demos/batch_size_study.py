@@ -26,10 +26,10 @@ from typing import Optional
 
 import numpy as np
 
-from .errors import DivergedError, MxdlError
-from .plots import save_figure
-from .train import History, argmax_label, evaluate, fit
-from .utils import atomic_write, seed_everything
+from ..errors import DivergedError, MxdlError
+from ..plots import save_figure
+from ..train import History, argmax_label, evaluate, fit
+from ..utils import atomic_write, seed_everything
 
 # None stands for "the whole training set": gradient descent.
 DEFAULT_BATCH_SIZES = (1, 8, 64, 512, None)
@@ -341,9 +341,9 @@ def mnist_study(model="logreg", dataset="mnist", *, data_dir=None, limit=DEFAULT
     # Imported here: the generic study above needs neither the data files nor the model registry.
     from mxnet import gluon
 
-    from .context import parse_ctx
-    from .data import check_data_dir, load_dataset_or_fallback
-    from .models import get_model
+    from ..context import parse_ctx
+    from ..data import check_data_dir, load_dataset_or_fallback
+    from ..models import get_model
 
     log = log or (lambda line: None)
     warn = warn or log
@@ -375,7 +375,7 @@ def write_outputs(study, out):
     Every file is written atomically.  Returns ``{name: path}``: ``rows_csv``, ``study_json``,
     ``curves_plot`` and, when several learning rates were tried, ``heatmap_plot``.
     """
-    from .plots import study as plots  # matplotlib only when plots are wanted
+    from ..plots import study as plots  # matplotlib only when plots are wanted
 
     os.makedirs(out, exist_ok=True)
     paths = {"rows_csv": os.path.join(out, "batch_sizes.csv"),

@@ -12,14 +12,14 @@ import os
 import numpy as np
 from mxnet import gluon
 
-from .context import describe_ctx, parse_ctx
-from .errors import MxdlError
-from .landscape import cost_curve, tangent
-from .models.line import line_classifier, score_to_label
-from .toy import make_toy
-from .plots import save_figure
-from .train import evaluate, fit
-from .utils import seed_everything
+from ..context import describe_ctx, parse_ctx
+from ..errors import MxdlError
+from ..landscape import cost_curve, tangent
+from ..models.line import line_classifier, score_to_label
+from ..toy import make_toy
+from ..plots import save_figure
+from ..train import evaluate, fit
+from ..utils import seed_everything
 
 
 @dataclasses.dataclass
@@ -139,7 +139,7 @@ def format_table(result):
 
 def make_figures(result, tangent_weights=(0.5, 1.75, 2.0, 3.0)):
     """The three figures of the story, as ``{file stem: Figure}``."""
-    from .plots import toy as plots  # matplotlib only when figures are wanted
+    from ..plots import toy_figures as plots  # matplotlib only when figures are wanted
 
     data, runs = result.data, result.runs
     by_name = {run.method: run for run in runs}

@@ -64,8 +64,8 @@ import traceback
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from . import cli
-from .errors import MxdlError
+from .. import cli
+from ..errors import MxdlError
 
 LOCALHOST = "127.0.0.1"
 CLUSTER_PORT = 9091            # scheduler port with --hosts (a free port cannot be probed remotely)

@@ -5,7 +5,7 @@ SGD with lr 0.1, batches of 64, 4 epochs) printing one line per epoch, then ten 
 model's predictions.  :func:`run` does exactly that for any :class:`~mxdl.config.Config`::
 
     from mxdl.config import Config
-    from mxdl.mnist import run
+    from mxdl.demos.mnist_demo import run
     result = run(Config(dataset="mnist-t10k", model="mlp"))
     result.history.last.test_acc
 
@@ -18,15 +18,15 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon
 
-from .config import Config
-from .context import describe_ctx, parse_ctx
-from .data import check_data_dir, load_dataset_or_fallback
-from .errors import MxdlError
-from .models import default_init, describe_model, get_model
-from .plots import save_figure
-from .plots import training as plots
-from .train import fit, predict
-from .utils import load_params, num_params, save_params, seed_everything
+from ..config import Config
+from ..context import describe_ctx, parse_ctx
+from ..data import check_data_dir, load_dataset_or_fallback
+from ..errors import MxdlError
+from ..models import default_init, describe_model, get_model
+from ..plots import save_figure
+from ..plots import training as plots
+from ..train import fit, predict
+from ..utils import load_params, num_params, save_params, seed_everything
 
 NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
 
@@ -60,8 +60,8 @@ def make_kvstore(name):
         return name
     if "DMLC_ROLE" not in os.environ:
         raise MxdlError(f"kvstore {name} needs a distributed launch (the DMLC_* environment variables "
-                        "are not set): start the workers with python -m mxdl.launch, e.g. "
-                        "'python -m mxdl.launch --workers 2 -- python scripts/mnist.py --kvstore "
+                        "are not set): start the workers with python -m mxdl.distributed.launch, e.g. "
+                        "'python -m mxdl.distributed.launch --workers 2 -- python scripts/mnist.py --kvstore "
                         f"{name}', or use --kvstore device")
     return mx.kv.create(name)
 
@@ -120,7 +120,7 @@ def run(config, log=print):
 
     Scaling out: ``config.ctx`` may list several devices (data-parallel, gradients summed by the
     ``device``/``local`` kvstore); with ``kvstore='dist_sync'``/``'dist_async'`` this process is one
-    worker of a job started by ``python -m mxdl.launch``: it trains on its shard of the training data
+    worker of a job started by ``python -m mxdl.distributed.launch``: it trains on its shard of the training data
     (every num_workers-th sample from its rank), one update uses ``batch_size`` samples on every
     worker (global batch ``batch_size * num_workers``, ``lr`` applies to its mean gradient), only
     worker 0 writes ``config.out``, and ``config.save`` is written by worker 0, or by every worker
