@@ -8,8 +8,8 @@ MXNet 1.9.1's own ``tools/launch.py`` goes through dmlc-core's ``dmlc_tracker``,
 ``Thread.isAlive`` (gone since Python 3.9) and so crashes; this module replaces it for the local and
 ssh cases::
 
-    python -m mxdl.launch --workers 2 --servers 1 -- python scripts/mnist.py --kvstore dist_sync
-    python -m mxdl.launch --workers 4 --servers 2 --hosts hosts.txt -- python scripts/mnist.py ...
+    python -m mxdl.distributed.launch --workers 2 --servers 1 -- python scripts/mnist.py --kvstore dist_sync
+    python -m mxdl.distributed.launch --workers 4 --servers 2 --hosts hosts.txt -- python scripts/mnist.py ...
 
 Every process gets the ps-lite environment: ``DMLC_ROLE`` (``scheduler``/``server``/``worker``),
 ``DMLC_PS_ROOT_URI`` and ``DMLC_PS_ROOT_PORT`` (where the scheduler listens), ``DMLC_NUM_SERVER``,
@@ -607,9 +607,9 @@ def _env_pair(text):
 def build_parser():
     # Defaults are written into the help by hand: several are "chosen at run time", not one value.
     parser = cli.ArgumentParser(
-        prog="python -m mxdl.launch", formatter_class=argparse.HelpFormatter,
+        prog="python -m mxdl.distributed.launch", formatter_class=argparse.HelpFormatter,
         description="Run COMMAND as MXNet dist-kvstore workers, beside a scheduler and servers.",
-        epilog="Example: python -m mxdl.launch --workers 2 --servers 1 -- "
+        epilog="Example: python -m mxdl.distributed.launch --workers 2 --servers 1 -- "
                "python scripts/mnist.py --kvstore dist_sync")
     parser.add_argument("--workers", type=cli.positive_int, required=True, metavar="M",
                         help="number of workers (required; with --servers, at most "
