@@ -5,17 +5,26 @@ mini-batches of 64 for 4 epochs: those are the defaults below.  The one setting 
 is the initialiser (the demo's ``Normal(sigma=1)`` costs accuracy, see :mod:`mxdl.models`); the
 ``meetup`` preset puts it back, so ``Config.from_preset('meetup')`` is the demo exactly.
 
-Every field is one flag of ``scripts/mnist.py`` (``num_epochs`` is ``--epochs``).
+Every field is one flag of ``mxdl-mnist`` (``num_epochs`` is ``--epochs``).
+
+This module also holds the shared validators (:func:`check_choice`, :func:`check_int`,
+:func:`check_number`, :func:`check_batch_size`) that every config's ``validate()`` and
+:class:`mxdl.train.Settings` are built from: one message shape, ``<name> must be <what>, got <value>``.
+It imports no MXNet, so a command line can check its flags before MXNet is imported.
 """
 import dataclasses
 import json
 import math
 from typing import Optional
 
+import numpy as np
+
 from .data import DATASETS
 from .errors import MxdlError
-from .models import list_models, parse_init
+from .models import check_init, list_models
 from .utils import atomic_write
+
+DEFAULT_DEVICE = "cpu"  # the one default device: every --ctx flag and config starts from it
 
 KVSTORES = ("device", "local", "dist_sync", "dist_async")
 
@@ -34,7 +43,7 @@ class Config:
     momentum: float = 0.0
     wd: float = 0.0  # weight decay (L2 penalty)
     init: Optional[str] = None  # weight initialiser spec, e.g. 'normal:1'; None: the model's default
-    ctx: str = "cpu"  # cpu, gpu, gpu:N, auto, or a comma list
+    ctx: str = DEFAULT_DEVICE  # cpu, gpu, gpu:N, auto, or a comma list
     kvstore: str = "device"  # how gradients are shared: device, local, dist_sync, dist_async
     seed: int = 1  # one seed, one run (initial weights and shuffling)
     shuffle: bool = True  # shuffle the training data every epoch (False: file order, e.g. to compare runs)
@@ -47,19 +56,19 @@ class Config:
 
     def validate(self):
         """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
-        _choice("model", self.model, tuple(list_models()))
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("kvstore", self.kvstore, KVSTORES)
-        _integer("batch_size", self.batch_size, 1)
-        _integer("num_epochs", self.num_epochs, 1)
-        _integer("seed", self.seed, 0)
+        check_choice("model", self.model, tuple(list_models()))
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("kvstore", self.kvstore, KVSTORES)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("num_epochs", self.num_epochs, 1)
+        check_int("seed", self.seed, 0)
         if self.limit is not None:
-            _integer("limit", self.limit, 1)
-        _number("lr", self.lr, lambda v: v > 0, "a number > 0")
-        _number("momentum", self.momentum, lambda v: 0 <= v < 1, "a number in [0, 1)")
-        _number("wd", self.wd, lambda v: v >= 0, "a number >= 0")
+            check_int("limit", self.limit, 1)
+        check_number("lr", self.lr, above=0)
+        check_number("momentum", self.momentum, minimum=0, below=1)
+        check_number("wd", self.wd, minimum=0)
         if self.init is not None:
-            parse_init(self.init)
+            check_init(self.init)
         return self
 
     def to_dict(self):
@@ -91,7 +100,7 @@ class Config:
     @classmethod
     def from_preset(cls, name, **overrides):
         """The config of preset ``name`` (see :data:`PRESETS`), with ``overrides`` on top."""
-        _choice("preset", name, tuple(PRESETS))
+        check_choice("preset", name, tuple(PRESETS))
         return cls(**{**PRESETS[name], **overrides})
 
 
@@ -103,17 +112,62 @@ PRESETS = {
 }
 
 
-def _choice(name, value, choices):
+# The shared validators: every config's validate() is built from these, so that every bad value
+# is reported the same way, "<name> must be <what it must be>, got <value>".
+
+def _fail(name, what, value):
+    raise MxdlError(f"{name} must be {what}, got {value!r}")
+
+
+def check_choice(name, value, choices):
+    """``value`` is one of ``choices``."""
     if value not in choices:
-        raise MxdlError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
+        _fail(name, "one of " + ", ".join(str(c) for c in choices), value)
+    return value
 
 
-def _integer(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise MxdlError(f"{name} must be an integer >= {minimum}, got {value!r}")
+def check_int(name, value, minimum=None, maximum=None):
+    """``value`` is an integer (not a bool) in ``[minimum, maximum]`` (either bound may be None)."""
+    if minimum is not None and maximum is not None:
+        what = f"an integer from {minimum} to {maximum}"
+    elif minimum is not None:
+        what = f"an integer >= {minimum}"
+    else:
+        what = "an integer" + (f" <= {maximum}" if maximum is not None else "")
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            or (minimum is not None and value < minimum) or (maximum is not None and value > maximum)):
+        _fail(name, what, value)
+    return value
 
 
-def _number(name, value, ok, what):
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or not ok(value)):
-        raise MxdlError(f"{name} must be {what}, got {value!r}")
+def check_number(name, value, *, minimum=None, above=None, below=None, maximum=None):
+    """``value`` is a finite number (not a bool) with the given bounds: ``>= minimum``, ``> above``,
+    ``< below``, ``<= maximum``."""
+    low = f"[{minimum}" if minimum is not None else (f"({above}" if above is not None else None)
+    high = f"{below})" if below is not None else (f"{maximum}]" if maximum is not None else None)
+    if low and high:
+        what = f"a number in {low}, {high}"
+    elif low:
+        what = f"a number {'>=' if minimum is not None else '>'} {low[1:]}"
+    elif high:
+        what = f"a number {'<' if below is not None else '<='} {high[:-1]}"
+    else:
+        what = "a number"
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+          and math.isfinite(value)
+          and (minimum is None or value >= minimum) and (above is None or value > above)
+          and (below is None or value < below) and (maximum is None or value <= maximum))
+    if not ok:
+        _fail(name, what, value)
+    return value
+
+
+def check_batch_size(name, value, num_train):
+    """``value`` is None (gradient descent: all ``num_train`` samples) or an integer from 1 to ``num_train``."""
+    if value is not None:
+        try:
+            check_int(name, value, 1, num_train)
+        except MxdlError:
+            _fail(name, f"an integer from 1 to the number of training samples ({num_train}), or None "
+                  "for gradient descent", value)
+    return value

@@ -2,12 +2,14 @@
 
 The talk's code runs "on CPU or GPU" by changing one word; this module is that word.  It says what it
 chose, and asking for a GPU that is not there is an error, never a silent fallback (unless the user
-asked for ``auto``).
+asked for ``auto``).  A flag is parsed once, at the boundary (a command or a demo's ``run``), with
+:func:`parse_ctx`; library functions take the Contexts as given (:func:`devices`).
 """
 import re
 
 import mxnet as mx
 
+from .config import DEFAULT_DEVICE
 from .errors import ContextError
 
 _GPU_HELP = ("install a CUDA build of MXNet instead of the CPU one, e.g. "
@@ -41,7 +43,7 @@ def _one(token, n_gpus):
     return mx.gpu(index)
 
 
-def parse_ctx(spec="cpu"):
+def parse_ctx(spec=DEFAULT_DEVICE):
     """Parse a device spec into a non-empty list of :class:`mx.Context`.
 
     ``'cpu'``, ``'cpu:1'``, ``'gpu'`` (= ``gpu:0``), ``'gpu:N'``, ``'auto'`` (every GPU if there are
@@ -49,7 +51,7 @@ def parse_ctx(spec="cpu"):
     Context, or a list of any of these.  Several contexts mean data-parallel training.
     """
     if spec is None:
-        spec = "cpu"
+        spec = DEFAULT_DEVICE
     if isinstance(spec, mx.Context):
         return [spec]
     if isinstance(spec, (list, tuple)):
@@ -75,8 +77,21 @@ def parse_ctx(spec="cpu"):
     return ctxs
 
 
+def devices(net=None, ctx=None):
+    """The Contexts a library function runs on: ``ctx`` as given (a Context or a list of them), or
+    else where ``net``'s parameters are."""
+    if ctx is None:
+        return net.collect_params().list_ctx()
+    if isinstance(ctx, mx.Context):
+        return [ctx]
+    if not (isinstance(ctx, (list, tuple)) and ctx and all(isinstance(c, mx.Context) for c in ctx)):
+        raise ContextError(f"ctx must be a Context or a list of Contexts, got {ctx!r}: parse a device "
+                           "flag once with mxdl.context.parse_ctx")
+    return list(ctx)
+
+
 def describe_ctx(ctxs):
     """One line saying which devices were chosen, e.g. ``'cpu(0)'`` or ``'gpu(0), gpu(1) (data parallel)'``."""
-    ctxs = parse_ctx(ctxs)
+    ctxs = devices(ctx=ctxs)
     text = ", ".join(str(c) for c in ctxs)
     return text + (" (data parallel)" if len(ctxs) > 1 else "")

@@ -1,8 +1,13 @@
 """Environment defaults that MXNet reads once, when it is first imported.
 
-``import mxdl`` applies them before it imports MXNet, with ``os.environ.setdefault``: a variable the
-user has already set wins, and ``MXDL_ENV_DEFAULTS=0`` turns them all off.  They only take effect if
-MXNet has not been imported yet, so import mxdl first.  Which values won, and by how much, is measured
+``import mxdl`` applies them (:func:`apply`) without importing MXNet: a variable the user has already
+set wins, and ``MXDL_ENV_DEFAULTS=0`` turns them all off.  They only take effect if MXNet has not been
+imported yet, so import mxdl first.  A command that knows which model it trains calls
+:func:`configure` with it, after parsing its flags and before anything imports MXNet::
+
+    from mxdl import env
+    env.configure("lenet")      # LeNet's thread settings (MODEL_DEFAULTS), unless the user set them
+    import mxnet  Which values won, and by how much, is measured
 in bench/README.md.
 """
 import os
@@ -23,7 +28,7 @@ DEFAULTS = {
 }
 
 # Per model, what replaces DEFAULTS for a process that trains only that model and knows it before
-# MXNet is imported (scripts/mnist.py).  LeNet's convolutions want both cores: two OpenMP threads
+# MXNet is imported (mxdl-mnist).  LeNet's convolutions want both cores: two OpenMP threads
 # that keep spinning between operators (otherwise libgomp sleeps and wakes them for every operator
 # when it has as many threads as cores) take a LeNet epoch from 10.8 s to 6.3 s here; the same
 # settings make the dense nets slower, so they are not the general default.  A spinning thread
@@ -48,7 +53,7 @@ def apply():
     return applied
 
 
-def apply_for_model(model):
+def configure(model):
     """Switch to ``MODEL_DEFAULTS[model]`` where the user has not set a variable; return the names set.
 
     Does nothing once MXNet is imported (too late to matter) or with ``MXDL_ENV_DEFAULTS=0``.
@@ -62,16 +67,6 @@ def apply_for_model(model):
             applied.append(name)
     _set_by_mxdl.update(applied)
     return applied
-
-
-def model_in_argv(argv, default="logreg"):
-    """The value of ``--model`` in a command line, read before argparse (which needs MXNet imported)."""
-    for i, arg in enumerate(argv):
-        if arg == "--model" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--model="):
-            return arg.split("=", 1)[1]
-    return default
 
 
 def mxnet_already_imported():

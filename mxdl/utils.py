@@ -4,7 +4,6 @@ import os
 import random
 import tempfile
 
-import mxnet as mx
 import numpy as np
 
 from .errors import MxdlError
@@ -12,6 +11,8 @@ from .errors import MxdlError
 
 def seed_everything(seed):
     """Seed Python's, numpy's and MXNet's random generators, so that one seed gives one run."""
+    import mxnet as mx  # here, not at the top: importing mxdl's light modules must not import MXNet
+
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -69,6 +70,8 @@ def save_params(net, path):
 
 def load_params(net, path, ctx=None):
     """Load parameters saved by :func:`save_params` into ``net``, with a clear error when they do not fit."""
+    import mxnet as mx
+
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise MxdlError(f"params file {path} does not exist: give the path written by --save")

@@ -60,5 +60,5 @@ def test_this_machine_really_reports_its_gpus():
 
 
 def test_describe_says_data_parallel():
-    assert context.describe_ctx("cpu") == "cpu(0)"
-    assert context.describe_ctx("cpu:0,cpu:1") == "cpu(0), cpu(1) (data parallel)"
+    assert context.describe_ctx(context.parse_ctx("cpu")) == "cpu(0)"
+    assert context.describe_ctx(context.parse_ctx("cpu:0,cpu:1")) == "cpu(0), cpu(1) (data parallel)"

@@ -1,10 +1,10 @@
-"""Speed must not change the maths: ``fit``'s fast path against a plain imperative loop.
+"""Speed must not change the maths: ``fit``'s fast path (mxdl.engine) against the talk's loop.
 
 The fast path (hybridized net + loss in one graph, the batch's summed loss and right answers
 computed in that graph, batches gathered by ``take`` in a shuffled order, host syncs only every
-``sync_every`` batches) must give the same parameters, cost and training accuracy as the textbook
-loop: numpy batches in the same order, an un-hybridized net, ``loss.backward()`` and
-``trainer.step(true batch size)``.
+``sync_every`` batches) must give the same parameters, cost and training accuracy as the talk's
+loop, :func:`mxdl.train.train_epoch`: numpy batches in the same order, an un-hybridized net,
+``loss.backward()`` and ``trainer.step(true batch size)`` -- and it must actually be the path taken.
 """
 import json
 import os
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from mxnet import autograd, gluon, nd
 
-from mxdl import env as mxdl_env, train
+from mxdl import engine, env as mxdl_env, train
 from mxdl.models import get_model
 from mxdl.utils import seed_everything
 
@@ -44,7 +44,8 @@ def _params(net):
 
 
 def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed):
-    """The textbook loop, visiting the samples in the order fit documents for ``seed``.
+    """The talk's loop (the public train.train_epoch) with Gluon's own Trainer, on numpy batches
+    visiting the samples in the order fit documents for ``seed``.
 
     Returns per-epoch (cost, train accuracy) as seen during the epoch, like fit's History.
     """
@@ -54,19 +55,52 @@ def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed):
     epochs = []
     for _ in range(num_epochs):
         order = order[rng.permutation(len(X))]  # as if the data set were reshuffled in place
-        loss_sum = correct = 0.0
-        for start in range(0, len(X), batch_size):
-            batch = order[start:start + batch_size]
-            X_batch, y_batch = nd.array(X[batch]), nd.array(y[batch])
-            with autograd.record():
-                y_hat = net(X_batch)
-                loss = LOSS(y_hat, y_batch)
-            loss.backward()
-            trainer.step(len(batch))
-            loss_sum += loss.sum().asscalar()
-            correct += (y_hat.argmax(axis=1) == y_batch).sum().asscalar()
-        epochs.append((loss_sum / len(X), correct / len(X)))
+        batches = [(nd.array(X[order[start:start + batch_size]]), nd.array(y[order[start:start + batch_size]]))
+                   for start in range(0, len(X), batch_size)]
+        cost, accuracy, updates = train.train_epoch(net, LOSS, trainer, batches)
+        assert updates == -(-len(X) // batch_size)
+        epochs.append((cost, accuracy))
     return epochs
+
+
+@pytest.fixture
+def bound_steps(monkeypatch):
+    """Counts the updates made by the engine's bound executor (the fast path)."""
+    calls = []
+    original = engine.BoundStep.step
+
+    def counted(self, start, stop):
+        calls.append(stop - start)
+        return original(self, start, stop)
+
+    monkeypatch.setattr(engine.BoundStep, "step", counted)
+    return calls
+
+
+def test_fit_takes_the_fast_path_where_it_should_and_only_there(bound_steps):
+    X, y = _data(100)
+    fast, plain = _twins("mlp")
+    train.fit(fast, LOSS, (X, y), num_epochs=2, batch_size=32, lr=0.1, seed=7)
+    assert bound_steps == [32, 32, 32, 4] * 2  # every update of both epochs, the short batch too
+    del bound_steps[:]
+    history = train.fit(plain, LOSS, (X, y), num_epochs=2, batch_size=32, lr=0.1, seed=7, fast=False)
+    assert bound_steps == [] and history.column("updates") == [4, 4]  # the talk's loop instead
+    for got, want in zip(_params(fast), _params(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    for settings in (dict(hybridize=False), dict(to_label=lambda y_hat: y_hat.argmax(axis=1))):
+        train.fit(_twins("mlp")[0], LOSS, (X, y), num_epochs=1, batch_size=32, lr=0.1, **settings)
+        assert bound_steps == [], settings  # these need the general path
+
+
+def test_without_the_engine_the_fast_path_tests_fail(monkeypatch):
+    """The fast-path test above can fail: with the bound step unusable it sees no bound updates."""
+    monkeypatch.setattr(engine.BoundStep, "usable", staticmethod(lambda *args: False))
+    calls = []
+    original = engine.BoundStep.step
+    monkeypatch.setattr(engine.BoundStep, "step", lambda self, *a: calls.append(a) or original(self, *a))
+    X, y = _data(40)
+    train.fit(_twins("mlp")[0], LOSS, (X, y), num_epochs=1, batch_size=16, lr=0.1, seed=7)
+    assert calls == []
 
 
 @pytest.mark.parametrize("name, n, batch_size", [("mlp", 150, 32), ("lenet", 40, 16)])
@@ -168,16 +202,16 @@ def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
 
 
 @pytest.mark.parametrize("argv, env, expected", [
-    (["--model", "lenet"], {}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}),
-    (["--epochs", "1", "--model=lenet"], {"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "ACTIVE"}),
-    (["--model", "mlp"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
-    ([], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
-    (["--model", "lenet"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
+    (["lenet"], {}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}),
+    (["lenet"], {"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "ACTIVE"}),
+    (["mlp"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
+    (["logreg"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
+    (["lenet"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
 ])
 def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, expected):
-    """scripts/mnist.py's way: LeNet gets its own threads; a user's setting still wins."""
+    """mxdl-mnist's way: LeNet gets its own threads; a user's setting still wins."""
     code = ("import json, os, sys; from mxdl import env; "
-            "env.apply_for_model(env.model_in_argv(sys.argv[1:])); import mxnet; "
+            "env.configure(sys.argv[1]); import mxnet; "
             "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY')}))")
     base = {k: v for k, v in os.environ.items()
             if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MXDL_ENV_DEFAULTS")}
@@ -189,22 +223,23 @@ def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, ex
 def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert "mxnet" in sys.modules  # this test process has long imported it
-    assert mxdl_env.apply_for_model("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
+    assert mxdl_env.configure("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
 
 
-def test_the_mnist_script_applies_the_model_defaults_before_importing_mxnet():
-    """``scripts/mnist.py --model lenet --help`` in a fresh process leaves LeNet's settings behind."""
-    script = os.path.join(os.path.dirname(__file__), os.pardir, "scripts", "mnist.py")
+def test_the_mnist_command_configures_the_model_before_importing_mxnet():
+    """``mxdl-mnist --model lenet`` parses its flags, then env.configure, then MXNet: in a fresh
+    process, LeNet's settings are left behind (configure does nothing once MXNet is imported)."""
     code = "\n".join([
-        "import os, runpy, sys",
-        f"sys.argv = [{script!r}, '--model', 'lenet', '--help']",
-        "try:",
-        "    runpy.run_path(sys.argv[0], run_name='__main__')",
-        "except SystemExit:",  # --help exits after printing
-        "    pass",
-        "print(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
+        "import os, sys",
+        "import mxdl",
+        "assert 'mxnet' not in sys.modules, 'import mxdl imported MXNet'",
+        "from mxdl.commands.mnist import main",
+        "assert 'mxnet' not in sys.modules, 'importing the command imported MXNet'",
+        # a dist kvstore without the launcher: refused after configure, before any training
+        "code = main(['--model', 'lenet', '--kvstore', 'dist_sync', '--dataset', 'mnist-t10k'])",
+        "print(code, 'mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
     ])
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     out = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip().splitlines()[-1] == "2 ACTIVE"
+    assert out.strip().splitlines()[-1] == "1 True 2 ACTIVE"

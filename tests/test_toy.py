@@ -11,7 +11,7 @@ from mxdl.errors import ContextError, DataError, MxdlError
 from mxdl.landscape import cost_at
 from mxdl.models.line import Line, LineClassifier, line_classifier, score_to_label
 from mxdl.toy import CIRCLE, DIAMOND, SLIDE_TABLE, label, make_toy
-from mxdl.demos.toy_demo import ToyConfig, format_table, run_toy, train_one
+from mxdl.demos.toy_demo import ToyConfig, format_table, run, train_one
 from mxdl.train import fit
 from mxdl.utils import num_params, seed_everything
 
@@ -82,7 +82,7 @@ def test_classifier_starts_at_w_zero_scores_and_hybridizes():
 
 @pytest.fixture(scope="module")
 def default_run():
-    return run_toy(ToyConfig())
+    return run(ToyConfig())
 
 
 def test_default_run_learns_w_2_with_every_method(default_run):
@@ -147,8 +147,8 @@ def test_same_seed_same_history_on_cpu():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(batch_size=0), "batch_size"),
     (dict(batch_size=241), "batch_size"),
-    (dict(lr=0.0), "learning rate"),
-    (dict(lr=-0.1), "learning rate"),
+    (dict(lr=0.0), "lr must be a number > 0"),
+    (dict(lr=-0.1), "lr must be a number > 0"),
     (dict(num_epochs=0), "num_epochs"),
 ])
 def test_fit_rejects_bad_hyperparameters(kwargs, message):
@@ -170,10 +170,10 @@ def test_fit_and_scratch_reject_empty_data():
 
 
 @pytest.mark.parametrize("config, error, message", [
-    (ToyConfig(batch_size=500), MxdlError, "mini-batch size 500 is larger than the 240 training"),
-    (ToyConfig(batch_size=0), MxdlError, "mini-batch size must be >= 1"),
-    (ToyConfig(lr=0.0), MxdlError, "learning rate must be > 0"),
-    (ToyConfig(num_epochs=0), MxdlError, "epochs must be >= 1"),
+    (ToyConfig(batch_size=500), MxdlError, r"batch_size must be an integer from 1 to .* \(240\), got 500"),
+    (ToyConfig(batch_size=0), MxdlError, "batch_size must be an integer >= 1, got 0"),
+    (ToyConfig(lr=0.0), MxdlError, r"lr must be a number > 0, got 0.0"),
+    (ToyConfig(num_epochs=0), MxdlError, "num_epochs must be an integer >= 1, got 0"),
     (ToyConfig(n=2), DataError, "at least 4 points"),
     (ToyConfig(ctx="tpu"), ContextError, "unknown device 'tpu'"),
     (ToyConfig(ctx="gpu:99"), ContextError, "gpu:99"),
@@ -185,7 +185,7 @@ def test_run_toy_rejects_bad_config_before_training(config, error, message, monk
 
     monkeypatch.setattr("mxdl.demos.toy_demo.train_one", no_training)
     with pytest.raises(error, match=message):
-        run_toy(config)
+        run(config)
 
 
 def test_classifier_is_a_hybrid_block():

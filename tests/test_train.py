@@ -80,7 +80,7 @@ def test_two_cpu_contexts_equal_one():
     train.fit(one, LOSS, (X, y), num_epochs=3, batch_size=20, lr=0.5, seed=1)
     two = _net([mx.cpu(0), mx.cpu(1)])
     history = train.fit(two, LOSS, (X, y), (X, y), num_epochs=3, batch_size=20, lr=0.5, seed=1,
-                        ctx="cpu:0,cpu:1")
+                        ctx=[mx.cpu(0), mx.cpu(1)])
     for ctx in (mx.cpu(0), mx.cpu(1)):
         np.testing.assert_allclose(two.weight.data(ctx).asnumpy(), one.weight.data().asnumpy(), atol=1e-5)
     assert history.last.test_acc == train.evaluate(one, X, y)[1]
@@ -109,9 +109,9 @@ def test_diverging_learning_rate_is_a_clear_error():
     (dict(batch_size=0), "batch_size"),
     (dict(batch_size=121), "batch_size"),
     (dict(batch_size=2.5), "batch_size"),
-    (dict(lr=0), "learning rate"),
-    (dict(lr=-1), "learning rate"),
-    (dict(lr=math.nan), "learning rate"),
+    (dict(lr=0), "lr must be a number > 0, got 0"),
+    (dict(lr=-1), "lr must be a number > 0, got -1"),
+    (dict(lr=math.nan), "lr must be a number > 0, got nan"),
     (dict(num_epochs=0), "num_epochs"),
 ])
 def test_bad_hyperparameters_are_clear_errors(kwargs, message):
@@ -161,7 +161,7 @@ def test_two_contexts_with_batches_smaller_than_the_devices(batch_size):
     train.fit(one, LOSS, (X, y), num_epochs=1, batch_size=batch_size, lr=0.5, seed=2)
     two = _net([mx.cpu(0), mx.cpu(1)])
     train.fit(two, LOSS, (X, y), (X[:1], y[:1]), num_epochs=1, batch_size=batch_size, lr=0.5, seed=2,
-              ctx="cpu:0,cpu:1")
+              ctx=[mx.cpu(0), mx.cpu(1)])
     np.testing.assert_allclose(two.weight.data(mx.cpu(1)).asnumpy(), one.weight.data().asnumpy(), atol=1e-5)
 
 
@@ -171,7 +171,7 @@ def test_a_callers_trainer_without_kvstore_on_several_devices_is_refused():
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=None)
     with pytest.raises(MxdlError, match="kvstore"):
         train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=8, lr=0.1, trainer=trainer,
-                  ctx="cpu:0,cpu:1")
+                  ctx=[mx.cpu(0), mx.cpu(1)])
 
 
 def test_regression_has_no_accuracy():

@@ -26,9 +26,12 @@ from typing import Optional
 
 import numpy as np
 
+from ..config import DEFAULT_DEVICE, check_choice, check_int, check_number
+from ..data import DATASETS
 from ..errors import DivergedError, MxdlError
+from ..models import list_models
 from ..plots import save_figure
-from ..train import History, argmax_label, evaluate, fit
+from ..train import History, Settings, argmax_label, evaluate, fit
 from ..utils import atomic_write, seed_everything
 
 # None stands for "the whole training set": gradient descent.
@@ -154,8 +157,9 @@ def _train(run, make_net, loss_fn, train, test, *, num_epochs, seed, ctx, to_lab
             run.test_accs.append(float("nan"))
 
     measure()
-    fit(net, loss_fn, train, test, num_epochs=num_epochs,
-        batch_size=run.batch_size, lr=run.lr, ctx=ctx, seed=seed, to_label=to_label, on_epoch=measure)
+    settings = Settings(num_epochs=num_epochs, batch_size=run.batch_size, lr=run.lr, seed=seed,
+                        to_label=to_label)
+    fit(net, loss_fn, train, test, settings, ctx=ctx, on_epoch=measure)
     if not math.isfinite(run.costs[-1]):  # the last batch was fine but the weights it left are not
         raise DivergedError(f"the cost became {run.costs[-1]} after epoch {len(run.history)}: the "
                             "learning rate is too high for this model and data; try a lower one")
@@ -206,11 +210,6 @@ class Study:
     def rows(self):
         """The study's table: one dict per batch size (see :data:`COLUMNS`)."""
         return [run.row() for run in self.picked]
-
-    @property
-    def histories(self):
-        """``{batch_size: History}`` of the picked runs (fit's per-epoch stats)."""
-        return {run.batch_size: run.history for run in self.picked}
 
     def cost_grid(self):
         """Final training cost per (learning rate, batch size): array lrs x batch sizes, nan = diverged."""
@@ -327,16 +326,55 @@ def verdict(costs, crawl_fraction=0.5):
     return "learns"
 
 
-def mnist_study(model="logreg", dataset="mnist", *, data_dir=None, limit=DEFAULT_LIMIT,
-                batch_sizes=DEFAULT_BATCH_SIZES, lrs=DEFAULT_LR_GRID, num_epochs=4, seed=1, ctx="cpu",
-                download=True, log=print, warn=None):
-    """The batch-size study on MNIST-style data and a model of :mod:`mxdl.models`: ``(study, dataset)``.
+@dataclasses.dataclass
+class StudyConfig:
+    """The batch-size study on MNIST-style data: which net, which data, which batch sizes and rates."""
 
-    ``dataset`` is 'mnist' (falling back to the shipped 'mnist-t10k' when MNIST can be neither found
-    nor downloaded), 'fashion-mnist' or 'mnist-t10k'; ``limit`` keeps the first ``limit`` training
-    samples (None: all), so that batch size 1 stays affordable.  ``log`` (e.g. ``print``, or None
-    for silence) hears where the data came from and one line per run; ``warn`` (default: ``log``)
-    hears why MNIST fell back to mnist-t10k, if it did.
+    model: str = "logreg"  # a model of mxdl.models
+    dataset: str = "mnist"  # mnist (falls back to the shipped mnist-t10k), fashion-mnist or mnist-t10k
+    data_dir: Optional[str] = None
+    download: bool = True
+    batch_sizes: tuple = DEFAULT_BATCH_SIZES  # samples per update; None: the whole training set (GD)
+    lrs: tuple = DEFAULT_LR_GRID  # one: a fixed learning rate; several: a grid, picked per batch size
+    num_epochs: int = 4  # per run, the same for every batch size
+    limit: Optional[int] = DEFAULT_LIMIT  # training samples used (None: all), so that SGD stays affordable
+    seed: int = 1  # the same initial weights and shuffling for every run
+    ctx: str = DEFAULT_DEVICE
+
+    def validate(self):
+        """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
+        check_choice("model", self.model, tuple(list_models()))
+        check_choice("dataset", self.dataset, DATASETS)
+        if not self.batch_sizes:
+            raise MxdlError("give at least one batch size")
+        for batch_size in self.batch_sizes:
+            if batch_size is not None:
+                check_int("batch_sizes", batch_size, 1)
+        if not self.lrs:
+            raise MxdlError("give at least one learning rate")
+        for lr in self.lrs:
+            check_number("lrs", lr, above=0)
+        check_int("num_epochs", self.num_epochs, 1)
+        if self.limit is not None:
+            check_int("limit", self.limit, 1)
+        check_int("seed", self.seed, 0)
+        return self
+
+
+@dataclasses.dataclass
+class StudyResult:
+    """What :func:`run` produced: the :class:`Study`, the data it used and its config."""
+
+    study: Study
+    dataset: object  # mxdl.data.Dataset
+    config: StudyConfig
+
+
+def run(config=None, log=print, warn=None):
+    """The batch-size study of ``config`` (default :class:`StudyConfig`); returns a :class:`StudyResult`.
+
+    ``log`` (e.g. ``print``, or None for silence) hears where the data came from and one line per
+    run; ``warn`` (default: ``log``) hears why MNIST fell back to mnist-t10k, if it did.
     """
     # Imported here: the generic study above needs neither the data files nor the model registry.
     from mxnet import gluon
@@ -345,15 +383,18 @@ def mnist_study(model="logreg", dataset="mnist", *, data_dir=None, limit=DEFAULT
     from ..data import check_data_dir, load_dataset_or_fallback
     from ..models import get_model
 
+    config = dataclasses.replace(config or StudyConfig()).validate()
     log = log or (lambda line: None)
     warn = warn or log
-    ctxs = parse_ctx(ctx)
-    check_data_dir(data_dir)
-    data, note = load_dataset_or_fallback(dataset, data_dir, limit, download=download, progress=False)
+    ctxs = parse_ctx(config.ctx)
+    check_data_dir(config.data_dir)
+    data, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
+                                          download=config.download, progress=False)
     if note:
         warn(note)
+    lrs = list(config.lrs)
     log(f"data: {data}")
-    log(f"model: {model}; epochs per run: {num_epochs}; learning rate "
+    log(f"model: {config.model}; epochs per run: {config.num_epochs}; learning rate "
         + (f"fixed at {lrs[0]:g}" if len(lrs) == 1 else
            f"picked per batch size from {', '.join(f'{lr:g}' for lr in lrs)} (lowest final training cost)"))
 
@@ -363,13 +404,13 @@ def mnist_study(model="logreg", dataset="mnist", *, data_dir=None, limit=DEFAULT
         log(f"batch_size {run.batch_size:>6}, updates/epoch {run.updates_per_epoch:>6}, lr {run.lr:<5g}: "
             f"{result}, {run.seconds_per_epoch:.3f} s/epoch")
 
-    study = batch_size_study(lambda: get_model(model, ctx=ctxs), gluon.loss.SoftmaxCrossEntropyLoss(),
-                             data.train, data.test, batch_sizes=batch_sizes, lrs=lrs,
-                             num_epochs=num_epochs, seed=seed, ctx=ctxs, on_run=report)
-    return study, data
+    study = batch_size_study(lambda: get_model(config.model, ctx=ctxs), gluon.loss.SoftmaxCrossEntropyLoss(),
+                             data.train, data.test, batch_sizes=config.batch_sizes, lrs=lrs,
+                             num_epochs=config.num_epochs, seed=config.seed, ctx=ctxs, on_run=report)
+    return StudyResult(study, data, config)
 
 
-def write_outputs(study, out):
+def write_outputs(result, out):
     """Write the study into directory ``out``: rows (CSV), rows and curves (JSON), plots (PNG).
 
     Every file is written atomically.  Returns ``{name: path}``: ``rows_csv``, ``study_json``,
@@ -377,6 +418,7 @@ def write_outputs(study, out):
     """
     from ..plots import study as plots  # matplotlib only when plots are wanted
 
+    study = result.study
     os.makedirs(out, exist_ok=True)
     paths = {"rows_csv": os.path.join(out, "batch_sizes.csv"),
              "study_json": os.path.join(out, "batch_sizes.json"),

@@ -5,7 +5,7 @@ SGD with lr 0.1, batches of 64, 4 epochs) printing one line per epoch, then ten 
 model's predictions.  :func:`run` does exactly that for any :class:`~mxdl.config.Config`::
 
     from mxdl.config import Config
-    from mxdl.demos.mnist_demo import run
+    from mxdl.demos.mnist_demo import run, write_outputs
     result = run(Config(dataset="mnist-t10k", model="mlp"))
     result.history.last.test_acc
 
@@ -14,18 +14,17 @@ and :func:`load_trained` + :func:`classify` are the "predict" half: a saved net 
 import dataclasses
 import os
 
-import mxnet as mx
 import numpy as np
 from mxnet import gluon
 
 from ..config import Config
 from ..context import describe_ctx, parse_ctx
 from ..data import check_data_dir, load_dataset_or_fallback
-from ..errors import MxdlError
+from ..distributed.parallel import describe_scale_out, make_kvstore, worker_rank
 from ..models import default_init, describe_model, get_model
 from ..plots import save_figure
 from ..plots import training as plots
-from ..train import fit, predict
+from ..train import Settings, fit, predict
 from ..utils import load_params, num_params, save_params, seed_everything
 
 NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
@@ -42,33 +41,13 @@ class Result:
     outputs: dict  # name -> path of every file written
     rank: int = 0  # this worker's rank with a dist kvstore (0 otherwise)
     num_workers: int = 1  # workers of the dist job (1 without a dist kvstore)
+    ctxs: list = None  # the devices it trained on
 
 
 def epoch_line(stats):
     """The demo's per-epoch line, with the time it took: ``Epoch 1. Loss 0.52, Train_acc ...``."""
     return (f"Epoch {stats.epoch}. Loss {stats.cost:.4f}, Train_acc {stats.train_acc:.4f}, "
             f"Test_acc {stats.test_acc:.4f} ({stats.seconds:.2f} s, {stats.samples_per_sec:.0f} samples/s)")
-
-
-def make_kvstore(name):
-    """The kvstore name for ``fit``, or a created ``dist_*`` KVStore (so that its rank is known).
-
-    A ``dist_*`` kvstore is created once, first thing: it connects this worker to the scheduler,
-    which the launcher waits for (its start-up timeout), so data loading comes after it.
-    """
-    if not name.startswith("dist"):
-        return name
-    if "DMLC_ROLE" not in os.environ:
-        raise MxdlError(f"kvstore {name} needs a distributed launch (the DMLC_* environment variables "
-                        "are not set): start the workers with python -m mxdl.distributed.launch, e.g. "
-                        "'python -m mxdl.distributed.launch --workers 2 -- python scripts/mnist.py --kvstore "
-                        f"{name}', or use --kvstore device")
-    return mx.kv.create(name)
-
-
-def worker_rank(kvstore):
-    """``(rank, num_workers)`` of this process: ``(0, 1)`` unless ``kvstore`` is a ``dist_*`` KVStore."""
-    return getattr(kvstore, "rank", 0), getattr(kvstore, "num_workers", 1)
 
 
 def params_path(save, rank):
@@ -81,23 +60,6 @@ def params_path(save, rank):
     if not save or (rank != 0 and "{rank}" not in save):
         return None
     return save.replace("{rank}", str(rank))
-
-
-def describe_scale_out(config, kvstore, num_samples):
-    """One line saying, for a dist kvstore, this worker's share of the data and what one update is."""
-    if not config.kvstore.startswith("dist"):
-        return None
-    rank, num_workers = worker_rank(kvstore)
-    batch_size = config.batch_size
-    share = (f"{config.kvstore}: worker {rank} of {num_workers} trains on {num_samples // num_workers} "
-             f"of the {num_samples} training samples (numbers {rank}, {rank + num_workers}, "
-             f"{rank + 2 * num_workers}, ...); ")
-    if config.kvstore == "dist_sync":
-        return share + (f"one update = {batch_size} samples x {num_workers} workers = global batch "
-                        f"{batch_size * num_workers}, lr {config.lr} on its mean gradient")
-    return share + (f"the servers apply each worker's batch of {batch_size} as it arrives, with lr "
-                    f"{config.lr} / {num_workers} workers on its mean gradient (no waiting, no "
-                    "global batch)")
 
 
 def build_net(config, ctxs):
@@ -129,7 +91,7 @@ def run(config, log=print):
     """
     config = dataclasses.replace(config).validate()
     ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
-    kvstore = make_kvstore(config.kvstore)
+    kvstore = make_kvstore(config.kvstore)  # first: a dist kvstore connects to the scheduler
     seed_everything(config.seed)
     check_data_dir(config.data_dir)
     dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
@@ -144,32 +106,37 @@ def run(config, log=print):
         log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
         log(f"data: {dataset}")
         log(f"devices: {describe_ctx(ctxs)}; kvstore: {config.kvstore}")
-        scale_out = describe_scale_out(config, kvstore, len(dataset.train[1]))
+        scale_out = describe_scale_out(kvstore, config.batch_size, config.lr, len(dataset.train[1]))
         if scale_out:
             log(scale_out)
         log(f"model {config.model} ({describe_model(config.model)}), init {init}, "
             f"{num_params(net):,} parameters:\n{net}")
     history = fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), dataset.train, dataset.test,
-                  num_epochs=config.num_epochs, batch_size=config.batch_size, lr=config.lr,
-                  ctx=ctxs, momentum=config.momentum, wd=config.wd, kvstore=kvstore, seed=config.seed,
-                  shuffle=config.shuffle, hybridize=config.hybridize, progress=not config.quiet,
+                  settings(config), ctx=ctxs, kvstore=kvstore,
                   on_epoch=lambda stats: log(epoch_line(stats)))
-    outputs = {}
-    rank, _ = worker_rank(kvstore)
-    save = params_path(config.save, rank)
+    result = Result(net, history, dataset, config, {}, *worker_rank(kvstore), ctxs=ctxs)
+    save = params_path(config.save, result.rank)
     if save:
         save_params(net, save)
-        outputs["params"] = save
-    if config.out and rank == 0:  # the other workers hold the same net: one writer is enough
-        outputs.update(write_outputs(config.out, config, net, history, dataset, ctxs))
+        result.outputs["params"] = save
+    if config.out and result.rank == 0:  # the other workers hold the same net: one writer is enough
+        result.outputs.update(write_outputs(result, config.out))
     if not config.quiet:
-        for name, path in outputs.items():
+        for name, path in result.outputs.items():
             log(f"wrote {name}: {path}")
-    return Result(net, history, dataset, config, outputs, *worker_rank(kvstore))
+    return result
 
 
-def write_outputs(out, config, net, history, dataset, ctxs):
+def settings(config):
+    """fit's :class:`~mxdl.train.Settings` for ``config``."""
+    return Settings(num_epochs=config.num_epochs, batch_size=config.batch_size, lr=config.lr,
+                    momentum=config.momentum, wd=config.wd, seed=config.seed, shuffle=config.shuffle,
+                    hybridize=config.hybridize, progress=not config.quiet)
+
+
+def write_outputs(result, out):
     """Write config.json, history.csv/.json, ``<model>.params`` and the PNG plots into ``out``."""
+    config, net, history, dataset = result.config, result.net, result.history, result.dataset
     os.makedirs(out, exist_ok=True)
     paths = {name: os.path.join(out, filename) for name, filename in (
         ("config", "config.json"), ("history_csv", "history.csv"), ("history_json", "history.json"),
@@ -181,7 +148,7 @@ def write_outputs(out, config, net, history, dataset, ctxs):
     history.to_json(paths["history_json"])
     save_params(net, paths["out_params"])
     X_test, y_test = dataset.test
-    y_pred = predict(net, X_test, ctx=ctxs).argmax(axis=1)
+    y_pred = predict(net, X_test, ctx=result.ctxs).argmax(axis=1)
     figures = {
         "accuracy_plot": plots.plot_accuracy(history),
         "cost_plot": plots.plot_cost(history),
@@ -194,9 +161,10 @@ def write_outputs(out, config, net, history, dataset, ctxs):
     return paths
 
 
-def load_trained(model, params, ctx="cpu"):
-    """Model ``model`` with the parameters saved in file ``params`` (by ``--save`` or ``--out``)."""
-    ctxs = parse_ctx(ctx)
+def load_trained(model, params, ctx=None):
+    """Model ``model`` with the parameters saved in file ``params`` (by ``--save`` or ``--out``), on
+    the Contexts ``ctx`` (default: the default device)."""
+    ctxs = parse_ctx() if ctx is None else ctx
     net = get_model(model, ctx=ctxs)
     load_params(net, params, ctx=ctxs)
     return net

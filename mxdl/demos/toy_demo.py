@@ -1,10 +1,14 @@
 """The first half of the talk, end to end: circles and diamonds, the model y = w·x, the cost and its
 slope, and gradient descent vs SGD vs mini-batch SGD learning w = 2.
 
-:func:`run_toy` trains the same classifier from ``w = 0`` three times with :func:`mxdl.train.fit`,
+:func:`run` trains the same classifier from ``w = 0`` three times with :func:`mxdl.train.fit`,
 changing only ``batch_size`` (None: gradient descent, 1: SGD, b: mini-batch SGD), and returns numbers;
-:func:`format_table` prints them and :func:`save_figures` draws them.  ``scripts/toy.py`` is the
-command line for it.
+:func:`format_table` prints them and :func:`write_outputs` draws them.  ``mxdl-toy``
+(:mod:`mxdl.commands.toy`) is the command line for it::
+
+    from mxdl.demos.toy_demo import ToyConfig, run, write_outputs
+    result = run(ToyConfig(lr=0.02), log=print)
+    write_outputs(result, "runs/toy")
 """
 import dataclasses
 import os
@@ -12,13 +16,14 @@ import os
 import numpy as np
 from mxnet import gluon
 
+from ..config import DEFAULT_DEVICE, check_int, check_number
 from ..context import describe_ctx, parse_ctx
 from ..errors import MxdlError
 from ..landscape import cost_curve, tangent
 from ..models.line import line_classifier, score_to_label
 from ..toy import make_toy
 from ..plots import save_figure
-from ..train import evaluate, fit
+from ..train import Settings, evaluate, fit
 from ..utils import seed_everything
 
 
@@ -32,8 +37,19 @@ class ToyConfig:
     num_epochs: int = 20
     batch_size: int = 16  # the mini-batch size (gradient descent uses all points, SGD one)
     seed: int = 0
-    ctx: str = "cpu"
+    ctx: str = DEFAULT_DEVICE
     test_fraction: float = 0.2
+
+    def validate(self):
+        """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
+        check_int("n", self.n, 1)
+        check_number("m", self.m)
+        check_number("lr", self.lr, above=0)
+        check_int("num_epochs", self.num_epochs, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("seed", self.seed, 0)
+        check_number("test_fraction", self.test_fraction, above=0, below=1)
+        return self
 
 
 @dataclasses.dataclass
@@ -63,18 +79,9 @@ class ToyResult:
 def methods(config, n_train):
     """``(name, batch_size)`` of the three methods; ``batch_size`` None means all samples."""
     if config.batch_size > n_train:
-        raise MxdlError(f"the mini-batch size {config.batch_size} is larger than the {n_train} training "
-                        f"points: use a batch size from 1 to {n_train}, or more points")
+        raise MxdlError(f"batch_size must be an integer from 1 to the number of training points "
+                        f"({n_train}), got {config.batch_size}: use a smaller one, or more points")
     return [("gradient descent", None), ("SGD", 1), ("mini-batch SGD", config.batch_size)]
-
-
-def _check(config):
-    if not isinstance(config.lr, (int, float)) or not config.lr > 0:
-        raise MxdlError(f"the learning rate must be > 0, got {config.lr!r}")
-    if not isinstance(config.num_epochs, int) or config.num_epochs < 1:
-        raise MxdlError(f"the number of epochs must be >= 1, got {config.num_epochs!r}")
-    if not isinstance(config.batch_size, int) or config.batch_size < 1:
-        raise MxdlError(f"the mini-batch size must be >= 1, got {config.batch_size!r}")
 
 
 def train_one(data, batch_size, config, ctxs):
@@ -82,20 +89,19 @@ def train_one(data, batch_size, config, ctxs):
     seed_everything(config.seed)
     net = line_classifier(ctx=ctxs)
     weights = []
-    history = fit(net, gluon.loss.SigmoidBinaryCrossEntropyLoss(), data.train, data.test,
-                  num_epochs=config.num_epochs, batch_size=batch_size, lr=config.lr, ctx=ctxs,
-                  seed=config.seed, to_label=score_to_label,
-                  on_epoch=lambda stats: weights.append(net.w))
+    settings = Settings(num_epochs=config.num_epochs, batch_size=batch_size, lr=config.lr,
+                        seed=config.seed, to_label=score_to_label)
+    history = fit(net, gluon.loss.SigmoidBinaryCrossEntropyLoss(), data.train, data.test, settings,
+                  ctx=ctxs, on_epoch=lambda stats: weights.append(net.w))
     return net, history, weights
 
 
-def run_toy(config=None, log=None):
+def run(config=None, log=None):
     """Run the toy story with ``config`` (default :class:`ToyConfig`); return a :class:`ToyResult`.
 
     ``log`` (e.g. ``print``) receives one line per method as it finishes.
     """
-    config = config or ToyConfig()
-    _check(config)
+    config = dataclasses.replace(config or ToyConfig()).validate()
     ctxs = parse_ctx(config.ctx)  # a device that is not there fails here, before any work
     if len(ctxs) > 1:
         # One weight gains nothing from data parallelism (scripts/mnist.py is where several devices
@@ -158,10 +164,8 @@ def make_figures(result, tangent_weights=(0.5, 1.75, 2.0, 3.0)):
     }
 
 
-def save_figures(result, out_dir):
-    """Draw :func:`make_figures` into ``out_dir`` as PNGs (written atomically); return their paths."""
-    paths = []
-    for stem, fig in make_figures(result).items():
-        path = os.path.join(out_dir, stem + ".png")
-        paths.append(save_figure(fig, path, dpi=110))
-    return paths
+def write_outputs(result, out):
+    """Draw :func:`make_figures` into directory ``out`` as PNGs (written atomically); return
+    ``{file stem: path}``."""
+    return {stem: save_figure(fig, os.path.join(out, stem + ".png"), dpi=110)
+            for stem, fig in make_figures(result).items()}

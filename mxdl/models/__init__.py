@@ -3,17 +3,17 @@
 One registry for the scripts and the notebooks.  Each model has a default initialiser: the demo's
 ``Normal(sigma=1)`` is one ``init='normal:1'`` away, but it is not logreg's default because it costs
 accuracy (on real digits, 0.74-0.79 test accuracy after 4 epochs instead of 0.92 with ``normal:0.01``).
+
+The names, descriptions and initialiser specs need no MXNet (a command line checks its flags before
+MXNet is imported); building a model does.
 """
-import mxnet as mx
-
 from ..errors import MxdlError
-from . import mnist
 
-# name -> (builder, default init spec, one-line description)
+# name -> (builder in mxdl.models.mnist, default init spec, one-line description)
 _MODELS = {
-    "logreg": (mnist.logreg, "normal:0.01", "multiclass logistic regression, Dense(10): the meetup demo"),
-    "mlp": (mnist.mlp, "xavier", "multilayer perceptron 784-128-64-10, ReLU"),
-    "lenet": (mnist.lenet, "xavier", "LeNet: conv(20,5)-pool-conv(50,5)-pool-dense(500)-dense(10), tanh"),
+    "logreg": ("logreg", "normal:0.01", "multiclass logistic regression, Dense(10): the meetup demo"),
+    "mlp": ("mlp", "xavier", "multilayer perceptron 784-128-64-10, ReLU"),
+    "lenet": ("lenet", "xavier", "LeNet: conv(20,5)-pool-conv(50,5)-pool-dense(500)-dense(10), tanh"),
 }
 
 
@@ -48,10 +48,22 @@ def parse_init(spec):
     ``normal:SIGMA`` draws weights from N(0, SIGMA^2) (the demo used ``normal:1``), ``uniform:SCALE``
     from U(-SCALE, SCALE), ``xavier[:MAGNITUDE]`` scales them by each layer's fan-in and fan-out.
     """
+    kind, value = check_init(spec)
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+
+    if kind == "normal":
+        return mx.init.Normal(sigma=value)
+    if kind == "uniform":
+        return mx.init.Uniform(scale=value)
+    return mx.init.Xavier() if value is None else mx.init.Xavier(magnitude=value)
+
+
+def check_init(spec):
+    """``(kind, number)`` of an initialiser spec, or an :class:`~mxdl.errors.MxdlError` saying what is wrong."""
     text = str(spec).strip().lower()
     kind, _, arg = text.partition(":")
     if kind == "xavier" and not arg:
-        return mx.init.Xavier()
+        return kind, None
     if kind not in ("normal", "uniform", "xavier") or not arg:
         raise MxdlError(f"unknown initialiser {spec!r}: use {_INIT_FORMS}")
     try:
@@ -60,23 +72,23 @@ def parse_init(spec):
         raise MxdlError(f"initialiser {spec!r} needs a number after the colon: use {_INIT_FORMS}") from None
     if not 0 < value < float("inf"):
         raise MxdlError(f"initialiser {spec!r} needs a finite number > 0 after the colon")
-    if kind == "normal":
-        return mx.init.Normal(sigma=value)
-    if kind == "uniform":
-        return mx.init.Uniform(scale=value)
-    return mx.init.Xavier(magnitude=value)
+    return kind, value
 
 
 def get_model(name, *, init=None, ctx=None, **kwargs):
-    """Build model ``name`` and initialise its parameters on ``ctx`` (default: the CPU).
+    """Build model ``name`` and initialise its parameters on ``ctx`` (default: the default device).
 
     ``init`` is a spec such as ``'normal:0.01'``, ``'normal:1'``, ``'xavier'``, ``'uniform:0.07'``, an
     ``mx.init.Initializer``, or None for the model's default.  Biases start at zero whatever ``init``
     says (Gluon's per-parameter default).  Other keyword arguments go to the builder
     (e.g. ``num_classes``).
     """
-    builder = _entry(name)[0]
-    net = builder(**kwargs)
+    import mxnet as mx  # pylint: disable=import-outside-toplevel
+
+    from ..context import parse_ctx
+    from . import mnist
+
+    net = getattr(mnist, _entry(name)[0])(**kwargs)
     initializer = init if isinstance(init, mx.init.Initializer) else parse_init(init or default_init(name))
-    net.initialize(initializer, ctx=ctx if ctx is not None else mx.cpu())
+    net.initialize(initializer, ctx=ctx if ctx is not None else parse_ctx())
     return net
