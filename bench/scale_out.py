@@ -52,7 +52,7 @@ RATIOS = (("2 contexts", "1 context"), ("1 worker", "1 context"), ("2 workers", 
 
 def run_child(args):
     """Train once as scripts/mnist.py would; print this process's epoch times as one JSON line."""
-    from mxdl import launch
+    from mxdl.distributed import launch
     from mxdl.config import Config
     from mxdl.demos.mnist_demo import run
 

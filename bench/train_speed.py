@@ -84,7 +84,7 @@ def worker_mxdl(args):
     from mxdl import env as mxdl_env  # sets mxdl's environment defaults before MXNet is imported
 
     if args.variant == "mxdl":  # and, as scripts/mnist.py does, the model's own (LeNet's threads)
-        mxdl_env.apply_for_model(args.model)
+        mxdl_env.configure(args.model)
     from mxdl.config import Config
     from mxdl.demos.mnist_demo import run
     from mxdl.train import evaluate

@@ -6,7 +6,6 @@ through :func:`mxdl.cli.run` in-process (exactly what the script's ``__main__`` 
 import json
 import os
 import re
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +33,9 @@ OUTPUTS = ("config.json", "history.csv", "history.json", "logreg.params", "accur
 
 @pytest.fixture(scope="module")
 def script():
-    return runpy.run_path(str(SCRIPT))
+    """The namespace of the command behind scripts/mnist.py (mxdl-mnist)."""
+    from mxdl.commands import mnist as command
+    return vars(command)
 
 
 def assert_one_line_error(code, err, *needles):

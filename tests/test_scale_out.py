@@ -8,7 +8,6 @@ be left running.
 import json
 import os
 import re
-import runpy
 import subprocess
 import sys
 import time
@@ -32,7 +31,9 @@ TEST_ACC = re.compile(r"\[worker (\d)\] .*Epoch (\d+)\. .*Test_acc (\d\.\d+)")
 
 @pytest.fixture(scope="module")
 def script():
-    return runpy.run_path(str(SCRIPT))
+    """The namespace of the command behind scripts/mnist.py (mxdl-mnist)."""
+    from mxdl.commands import mnist as command
+    return vars(command)
 
 
 def load(path):

@@ -246,7 +246,7 @@ def test_bad_flags_are_one_line_errors(argv, message, capsys):
         main(argv)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("batch_sizes.py: error:") and message in err
+    assert err.count("\n") == 1 and err.startswith("mxdl-batch-sizes: error:") and message in err
 
 
 def test_batch_size_above_the_data_is_a_one_line_error(make_idx_dataset, capsys, tmp_path):
