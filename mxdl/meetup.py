@@ -81,7 +81,7 @@ def updates_to_reach(target=0.90, *, max_epochs=60, dataset="mnist-t10k", seed=1
 
     Stops after the first epoch that reaches ``target`` (with ``stop``) or after ``max_epochs``;
     returns a :class:`Reach`.  Seeding, data and initialisation happen in the same order as
-    :func:`mxdl.mnist.run`, so the epochs are the ones ``scripts/mnist.py --preset meetup`` prints.
+    :func:`mxdl.demos.mnist_demo.run`, so the epochs are the ones ``scripts/mnist.py --preset meetup`` prints.
     """
     seed_everything(seed)
     data = load_dataset(dataset, data_dir=data_dir, limit=limit, download=False, progress=False)

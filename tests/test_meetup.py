@@ -25,7 +25,7 @@ def test_it_stops_at_the_first_epoch_that_reaches_the_target(reach):
 
 
 def test_these_are_the_epochs_the_demo_command_prints(reach):
-    from mxdl.mnist import run  # the same seed, data and order as scripts/mnist.py --preset meetup
+    from mxdl.demos.mnist_demo import run  # the same seed, data and order as scripts/mnist.py --preset meetup
     config = Config.from_preset("meetup", dataset="mnist-t10k", num_epochs=2, quiet=True)
     history = run(config, log=lambda line: None).history
     assert history.column("test_acc") == reach.test_acc[:2]

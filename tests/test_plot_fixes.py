@@ -3,7 +3,7 @@ import numpy as np
 
 from mxdl import landscape
 from mxdl.plots import study as study_plots
-from mxdl.plots import toy as toy_plots
+from mxdl.plots import toy_figures as toy_plots
 from mxdl.toy import make_toy
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from mxdl.config import Config
-from mxdl.mnist import run
+from mxdl.demos.mnist_demo import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
