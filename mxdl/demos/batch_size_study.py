@@ -30,7 +30,7 @@ from ..config import DEFAULT_DEVICE, check_choice, check_int, check_number
 from ..data import DATASETS
 from ..errors import DivergedError, MxdlError
 from ..models import list_models
-from ..plots import save_figure
+from ..plots import batch_size_label, save_figure
 from ..train import History, Settings, argmax_label, evaluate, fit
 from ..utils import atomic_write, seed_everything
 
@@ -54,13 +54,6 @@ def algorithm(batch_size, num_train):
     if batch_size == 1:
         return "SGD"
     return "mini-batch SGD"
-
-
-def batch_size_label(batch_size, num_train):
-    """A short label for plots and tables: ``'1 (SGD)'``, ``'64'``, ``'8000 (GD)'``."""
-    size = num_train if batch_size is None else batch_size
-    name = algorithm(size, num_train)
-    return f"{size} ({name})" if name != "mini-batch SGD" else str(size)
 
 
 @dataclasses.dataclass

@@ -8,16 +8,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..toy import CIRCLE, DIAMOND
-from .toy import plot_toy_data
+from .toy_figures import plot_toy_data
+from . import new_axes as _axes
 
 _COLORS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange"]
-
-
-def _axes(ax, figsize):
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def _points(ax, X, y):

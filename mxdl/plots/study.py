@@ -17,17 +17,12 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from . import batch_size_label, new_axes as _axes
+
 _METRICS = {"cost": "training cost (mean loss)", "test_acc": "test accuracy"}
 _X_AXES = {"epoch": "epoch", "seconds": "training time (seconds, log scale)"}
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _LINESTYLES = ("-", "--", "-.", ":")
-
-
-def _axes(ax, figsize):
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def plot_runs(runs, metric="cost", x="epoch", ax=None):
@@ -86,13 +81,6 @@ def plot_study(study):
     return fig
 
 
-def _label(batch_size, num_train):
-    """'1 (SGD)', '64', '5000 (GD)' (or 'full (GD)' when the batch size is None and N unknown)."""
-    if batch_size is None or (num_train is not None and batch_size >= num_train):
-        return f"{num_train or 'full'} (GD)"
-    return "1 (SGD)" if batch_size == 1 else str(batch_size)
-
-
 def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None, picked=None):
     """Final cost of every learning rate (rows) x batch size (columns); NaN cells are marked 'diverged'.
 
@@ -130,7 +118,7 @@ def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None, pick
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:red",
                                        linewidth=2))
     ax.set_xticks(range(len(batch_sizes)))
-    ax.set_xticklabels([_label(b, num_train) for b in batch_sizes])
+    ax.set_xticklabels([batch_size_label(b, num_train) for b in batch_sizes])
     ax.set_yticks(range(len(lrs)))
     ax.set_yticklabels([f"{lr:g}" for lr in lrs])
     ax.set(xlabel="batch size (samples per update)", ylabel="learning rate",

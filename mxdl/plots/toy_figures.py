@@ -8,19 +8,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..toy import CIRCLE, DIAMOND
+from . import new_axes as _axes
 
 # The candidate lines of the slides: which one separates circles from diamonds?
 SLIDE_LINES = {"y = 10x": 10.0, "y = x": 1.0, "y = 2x": 2.0}
 _LINE_STYLES = [("tab:gray", ":"), ("tab:purple", "-."), ("tab:green", "--")]
 _METHOD_COLORS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange"]
-
-
-def _axes(ax, figsize):
-    """``ax`` and its figure, or a new figure with one axes."""
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def plot_toy_data(X, y, lines=None, learned=None, ax=None):

@@ -7,18 +7,11 @@ with :class:`matplotlib.figure.Figure` (no pyplot, no global current figure), so
 no GUI: ``fig.savefig('accuracy.png')``.
 """
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from . import new_axes as _axes
+
 _WRONG = "tab:red"
-
-
-def _axes(ax, figsize):
-    """``ax`` and its figure, or a new figure with one axes."""
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def plot_accuracy(history, ax=None):
