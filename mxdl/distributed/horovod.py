@@ -1,7 +1,7 @@
 """Horovod, the second distributed engine: ring-allreduce between processes started by ``horovodrun``.
 
 MXNet's own way to train on several machines is its parameter server (``dist_sync``, started by
-``python -m mxdl.launch``).  Horovod needs no servers: every process (a *rank*) holds the whole net,
+``python -m mxdl.distributed.launch``).  Horovod needs no servers: every process (a *rank*) holds the whole net,
 computes the gradient of its part of each global batch, and the ranks average their gradients
 among themselves (allreduce, over Gloo or MPI) before every rank applies the same SGD update.
 ``horovodrun -np 4 -H host1:2,host2:2 --gloo python ...`` starts the ranks (over ssh on other hosts).
