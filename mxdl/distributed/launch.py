@@ -44,6 +44,7 @@ and when the connection closes the remote side gets SIGHUP.
 The remote command is built with every piece shell-quoted, ``--env`` names must be shell names, a
 host line may not begin with ``-`` and ssh's options end with ``--``.  At most
 ``MAX_PROCESSES_PER_HOST`` workers and servers may run on one host.
+
 A worker program should wrap its training in :func:`fail_fast`: a dist worker that fails alone
 otherwise hangs in its kvstore's destructor, and the launcher never learns that it failed.
 """
