@@ -701,3 +701,19 @@ def test_dist_sync_job_over_real_ssh(tmp_path, real_sshd, capsys, monkeypatch):
     assert sum(line.startswith(("[worker 0] rank ", "[worker 1] rank ")) for line in lines) == 2
     assert all(line.startswith(("[worker ", "[server ", "[scheduler] ")) for line in lines), lines
     assert "\r" not in captured.out
+
+
+def test_a_scheduler_that_cannot_bind_is_named_in_one_line(monkeypatch, capsys):
+    # The up-front check cannot see a remote host's port, nor a port taken after the check: then the
+    # scheduler's own failure ("bind failed") is turned into one line of the launcher.
+    import socket
+    monkeypatch.setattr(L, "check_port_free", lambda address, port: None)
+    with socket.socket() as busy:
+        busy.bind((L.LOCALHOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = L.launch([sys.executable, "-c", "import time; time.sleep(600)"], 1, 1, port=port,
+                        timeout=BOUND, env=ENV)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"the scheduler could not listen on 127.0.0.1 port {port} (in use?): give another --port" in err

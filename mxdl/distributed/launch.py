@@ -238,6 +238,7 @@ class _Output:
     def __init__(self, quiet_scheduler):
         self.lock = threading.Lock()
         self.ready = threading.Event()      # set when the scheduler reports every node connected
+        self.bind_failed = threading.Event()    # set when the scheduler could not listen on its port
         self.quiet_scheduler = quiet_scheduler
 
     def write(self, text, stream=None):
@@ -253,6 +254,8 @@ class _Output:
         prefix = f"[{node.name}] "
         for line in output_lines(iter(lambda: pipe.read1(65536), b"")):
             if node.role == "scheduler":
+                if "bind failed" in line:
+                    self.bind_failed.set()
                 if _READY.search(line):
                     self.ready.set()
                     if self.quiet_scheduler:
@@ -426,7 +429,14 @@ def _supervise(children, output, timeout, startup_timeout, num_workers, num_serv
         for child in children:
             code = child.proc.poll()
             if code:
-                output.say(f"{child.node.name} exited with code {_exit_code(code)}; stopping the others")
+                if child.node.role == "scheduler":
+                    child.thread.join(timeout=2.0)      # (its last lines may still be in the pipe)
+                if child.node.role == "scheduler" and output.bind_failed.is_set():
+                    output.say(f"the scheduler could not listen on {child.node.address} port "
+                               f"{output.port} (in use?): give another --port; stopping the others")
+                else:
+                    output.say(f"{child.node.name} exited with code {_exit_code(code)}; "
+                               "stopping the others")
                 return _exit_code(code)
         now = time.monotonic()
         if output.ready.is_set() and not announced:
@@ -521,6 +531,7 @@ def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=Non
         port = free_port()
     quiet = env.get("PS_VERBOSE", os.environ.get("PS_VERBOSE", "0")) in ("", "0")
     output = _Output(quiet_scheduler=quiet)
+    output.port = port
     children = []
     watchdog = _Watchdog()
     preexec_fn = _parent_death_signal()
