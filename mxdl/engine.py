@@ -14,11 +14,12 @@ Two kinds:
 * :class:`BoundStep` (one device, a HybridBlock net and loss, argmax labels): net and loss in one
   graph (:class:`_NetWithLoss`) that also counts right answers, bound once as an MXNet executor, so
   forward and backward are one call each (``autograd.backward`` rebuilds its graph every step);
-* :class:`ParallelStep` (several devices, or a ``dist_*`` kvstore): autograd on each device's part of
-  the batch (:mod:`mxdl.distributed.parallel`), gradients summed by the kvstore.
+* :class:`AutogradStep` (everything else: several devices, a ``dist_*`` kvstore, a custom
+  ``to_label``, ``hybridize=False``, a net whose shapes are not known yet): autograd on each device's
+  part of the batch (:mod:`mxdl.distributed.parallel`), gradients summed by the kvstore, the batch's
+  loss and right answers kept on the device until the next host sync.
 
-Where neither applies (one device with ``fast=False``, a custom ``to_label``, ``hybridize=False``, a
-net whose shapes are not known yet) ``make_step`` returns None and ``fit`` runs the talk's loop.
+With ``fast=False`` on one device ``make_step`` returns None and ``fit`` runs the talk's loop itself.
 :class:`SGDTrainer` is the lean plain-SGD update.  What each piece is worth is measured in
 bench/README.md; that the maths is the same, in tests/test_fast_path.py.
 """
@@ -78,16 +79,17 @@ def make_step(net, loss_fn, trainer, ctxs, kvstore, *, to_label, count_correct, 
               batch_size):
     """The engine's step for this training run, or None where :func:`mxdl.train.train_epoch` runs.
 
-    Several devices or a ``dist_*`` kvstore always take :class:`ParallelStep` (the talk's loop is a
-    one-device loop); one device takes :class:`BoundStep` when ``fast`` and it can.
-    ``count_correct``: ``to_label`` is argmax, so the graph itself can count the right answers.
+    One device: :class:`BoundStep` when it can, else :class:`AutogradStep`; None with ``fast=False``.
+    Several devices or a ``dist_*`` kvstore: always :class:`AutogradStep` (the talk's loop is a
+    one-device loop).  ``count_correct``: ``to_label`` is argmax, so the graph can count right answers.
     """
-    if len(ctxs) > 1 or parallel.is_distributed(kvstore):
-        return ParallelStep(net, loss_fn, trainer, ctxs, kvstore, to_label=to_label,
-                            hybridize=hybridize, count_correct=count_correct, batch_size=batch_size)
-    if fast and hybridize and count_correct and BoundStep.usable(net, loss_fn, ctxs[0]):
+    scale_out = len(ctxs) > 1 or parallel.is_distributed(kvstore)
+    if not (fast or scale_out):
+        return None
+    if not scale_out and hybridize and count_correct and BoundStep.usable(net, loss_fn, ctxs[0]):
         return BoundStep(net, loss_fn, trainer, ctxs[0])
-    return None
+    return AutogradStep(net, loss_fn, trainer, ctxs, kvstore, to_label=to_label, hybridize=hybridize,
+                        count_correct=count_correct, batch_size=batch_size)
 
 
 class BoundStep:
@@ -177,8 +179,8 @@ class BoundStep:
         return loss_sum, correct
 
 
-class ParallelStep:
-    """One update through autograd on several devices and/or as one worker of a dist job."""
+class AutogradStep:
+    """One update through autograd, on one or several devices, or as one worker of a dist job."""
 
     def __init__(self, net, loss_fn, trainer, ctxs, kvstore, *, to_label, hybridize, count_correct,
                  batch_size):
@@ -250,10 +252,11 @@ def _drain(pending):
     return total
 
 
-def run_epoch(step, X, y, order, batch_size, *, sync_every, on_sync):
-    """One pass over ``(X, y)`` in ``order`` with the engine's ``step``; returns ``(loss sum, number
-    right, updates)``.  Every ``sync_every`` batches and at the end ``on_sync(loss_sum, seen)`` is
-    called (the progress bar, the divergence check): the host waits for the device only then."""
+def run_epoch(step, X, y, order, batch_size, *, accuracy, sync_every, on_sync):
+    """One pass over ``(X, y)`` in ``order`` with the engine's ``step``; returns ``(cost, accuracy,
+    updates)`` as :func:`mxdl.train.train_epoch` does (accuracy nan unless ``accuracy``).  Every
+    ``sync_every`` batches and at the end, ``on_sync(running cost, samples seen)`` (the progress bar,
+    the divergence check): the host waits for the device only then."""
     n = len(X)
     num_batches = -(-n // batch_size)
     step.begin_epoch(X, y, order)
@@ -263,8 +266,8 @@ def run_epoch(step, X, y, order, batch_size, *, sync_every, on_sync):
         step.step(start, stop)
         if (i + 1) % sync_every == 0 or i + 1 == num_batches:
             loss_sum, correct = step.totals()
-            on_sync(loss_sum, stop)
-    return loss_sum, correct, num_batches
+            on_sync(loss_sum / stop, stop)
+    return loss_sum / n, correct / n if accuracy else float("nan"), num_batches
 
 
 class SGDTrainer(gluon.Trainer):

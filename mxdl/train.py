@@ -15,10 +15,8 @@ evaluating and recording a :class:`History`; by default it hands each epoch to t
 (:mod:`mxdl.engine`: the same maths, several times faster), and ``fast=False`` runs the talk's loop
 itself.  Several devices or a ``dist_*`` kvstore train data-parallel (:mod:`mxdl.distributed`).
 """
-import csv
+import contextlib
 import dataclasses
-import io
-import json
 import math
 import time
 from typing import Callable, Optional
@@ -31,7 +29,7 @@ from .config import check_batch_size, check_int, check_number
 from .context import devices
 from .distributed import parallel
 from .errors import DivergedError, MxdlError
-from .utils import atomic_write
+from .history import EpochStats, History  # noqa: F401  (train.History: what fit returns)
 
 
 def argmax_label(y_hat):
@@ -105,60 +103,9 @@ class Settings:
         return num_train if self.batch_size is None else int(self.batch_size)
 
 
-@dataclasses.dataclass
-class EpochStats:
-    """What one epoch (one pass over the training data) did."""
-
-    epoch: int
-    cost: float  # mean loss over the epoch's training samples, as seen during the epoch
-    train_acc: float  # accuracy on the training batches as they were seen during the epoch
-    test_acc: float  # accuracy on the test data after the epoch (nan when there is none)
-    updates: int  # trainer steps this epoch: 1 for GD, N for SGD, ceil(N/b) for mini-batch
-    seconds: float
-    samples_per_sec: float
-
-
-class History(list):
-    """A list of :class:`EpochStats`, one per epoch, that printing, plotting and tests all consume."""
-
-    fields = [f.name for f in dataclasses.fields(EpochStats)]
-
-    def column(self, name):
-        """All epochs' values of one field, e.g. ``history.column('cost')``."""
-        if name not in self.fields:
-            raise KeyError(f"no column {name!r}; columns are {', '.join(self.fields)}")
-        return [getattr(stats, name) for stats in self]
-
-    @property
-    def last(self):
-        """The last epoch's stats."""
-        return self[-1]
-
-    def to_dicts(self):
-        return [dataclasses.asdict(stats) for stats in self]
-
-    def to_csv(self, path):
-        """Write one row per epoch to ``path`` (atomically)."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.fields)
-        writer.writeheader()
-        writer.writerows(self.to_dicts())
-        with atomic_write(path, "w") as f:
-            f.write(buffer.getvalue())
-
-    def to_json(self, path):
-        """Write the history as a JSON list of objects to ``path`` (atomically)."""
-        text = json.dumps(self.to_dicts(), indent=2, allow_nan=True)
-        with atomic_write(path, "w") as f:
-            f.write(text + "\n")
-
-
 def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctx=None, lean=True):
-    """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay).
-
-    ``lean``: mxdl's :class:`~mxdl.engine.SGDTrainer`, whose plain-SGD update is one operator call
-    per parameter (the same numbers); False: Gluon's own Trainer.
-    """
+    """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay);
+    ``lean``: the engine's :class:`~mxdl.engine.SGDTrainer` (the same numbers, one call per parameter)."""
     parallel.check_kvstore(devices(net, ctx), kvstore)
     optimizer_params = {"learning_rate": lr}
     if momentum:
@@ -201,7 +148,7 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
                             count_correct=to_label is argmax_label, hybridize=settings.hybridize,
                             fast=settings.fast, batch_size=batch_size)
     if step is None and settings.hybridize and isinstance(net, gluon.HybridBlock):
-        net.hybridize(static_alloc=True, static_shape=True)
+        net.hybridize(static_alloc=True, static_shape=True)  # the talk's loop, with the net compiled
     rng = np.random.RandomState(settings.seed) if settings.seed is not None else np.random
     # One copy of the data set on the (first) device; each batch of X is gathered with one `take`.
     X_dev, y_dev = nd.array(X, ctx=ctxs[0], dtype="float32"), nd.array(y, ctx=ctxs[0], dtype="float32")
@@ -214,18 +161,14 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
             order = order[rng.permutation(n)]
         epoch_order = nd.array(order, ctx=ctxs[0], dtype="int64") if settings.shuffle else None
         with _progress_bar(n, epoch, settings.progress) as bar:
-            if step is None:
-                batches = _batches(X_dev, y_dev, epoch_order, batch_size, bar)
-                cost, train_acc, updates = train_epoch(net, loss_fn, trainer, batches, to_label)
+            if step is None:  # the talk's loop
+                cost, train_acc, updates = train_epoch(
+                    net, loss_fn, trainer, _batches(X_dev, y_dev, epoch_order, batch_size, bar), to_label)
             else:
-                def on_sync(loss_sum, seen):
-                    _check_cost(loss_sum / seen, epoch, bar)
-                loss_sum, correct, updates = engine.run_epoch(
-                    step, X_dev, y_dev, epoch_order, batch_size, sync_every=settings.sync_every,
-                    on_sync=on_sync)
-                cost = loss_sum / n
-                train_acc = correct / n if to_label is not None else float("nan")
-        _check_cost(cost, epoch, None)
+                cost, train_acc, updates = engine.run_epoch(
+                    step, X_dev, y_dev, epoch_order, batch_size, accuracy=to_label is not None,
+                    sync_every=settings.sync_every, on_sync=lambda c, seen: _check_cost(c, epoch, bar, seen))
+        _check_cost(cost, epoch)
         seconds = time.time() - start
         test_acc = float("nan")
         if test_data is not None:
@@ -248,34 +191,30 @@ def _batches(X, y, order, batch_size, bar):
             bar.update(stop - start)
 
 
-class _progress_bar:  # pylint: disable=invalid-name
-    """``with _progress_bar(n, epoch, show) as bar``: a tqdm bar over the epoch's samples, or None."""
+@contextlib.contextmanager
+def _progress_bar(n, epoch, show):
+    """A tqdm bar over the epoch's samples (None unless ``show``).  Imported here so that importing
+    mxdl stays light; plain tqdm, not tqdm.auto, which warns in every cell of a notebook without
+    ipywidgets."""
+    if not show:
+        yield None
+        return
+    from tqdm import tqdm
 
-    def __init__(self, n, epoch, show):
-        self._args = (n, epoch, show)
-        self._bar = None
-
-    def __enter__(self):
-        n, epoch, show = self._args
-        if show:
-            # Imported here so that importing mxdl stays light.  Plain tqdm, not tqdm.auto: in a
-            # notebook without ipywidgets, tqdm.auto warns in every cell that trains.
-            from tqdm import tqdm
-            self._bar = tqdm(total=n, desc=f"epoch {epoch}", unit="sample", leave=False,
-                             dynamic_ncols=True)
-        return self._bar
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.close()
+    bar = tqdm(total=n, desc=f"epoch {epoch}", unit="sample", leave=False, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
-def _check_cost(cost, epoch, bar):
-    """Stop on a NaN/inf cost; feed the progress bar (advanced to the samples seen)."""
+def _check_cost(cost, epoch, bar=None, seen=None):
+    """Stop on a NaN/inf cost; feed the progress bar (advanced to ``seen`` samples)."""
     if not math.isfinite(cost):
         raise DivergedError(f"the cost became {cost} in epoch {epoch}: the learning rate is too high "
                             "for this model and data; try a lower one (e.g. a tenth of it)")
     if bar is not None:
+        bar.update(seen - bar.n)
         bar.set_postfix(cost=f"{cost:.4f}", samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}",
                         refresh=False)
 

@@ -31,7 +31,8 @@ from ..data import DATASETS
 from ..errors import DivergedError, MxdlError
 from ..models import list_models
 from ..plots import batch_size_label, save_figure
-from ..train import History, Settings, argmax_label, evaluate, fit
+from ..history import History
+from ..train import Settings, argmax_label, evaluate, fit
 from ..utils import atomic_write, seed_everything
 
 # None stands for "the whole training set": gradient descent.
