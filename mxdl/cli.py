@@ -4,9 +4,9 @@ Bad input must be a clear message, never a traceback: argparse errors print one 
 :class:`~mxdl.errors.MxdlError` raised while running is printed as ``error: ...`` with exit code 1.
 """
 import argparse
-import math
 import sys
 
+from .config import check_int, check_number
 from .errors import MxdlError
 
 
@@ -21,41 +21,43 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _number(cast, text, what, ok):
+def _flag(text, cast, check, **bounds):
+    """``cast(text)`` checked by one of the shared validators of :mod:`mxdl.config`, so that a flag's
+    error reads like a config's: ``argument --epochs: must be an integer >= 1, got '0'``."""
     try:
         value = cast(text)
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-    if not ok(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-    return value
+        value = text  # not a number at all: the check says what it must be
+    try:
+        return check("", value, **bounds)
+    except MxdlError as err:
+        message = str(err).strip().replace(f"got {value!r}", f"got {text!r}")
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def positive_int(text):
     """An integer >= 1 (epochs, batch size, sample counts)."""
-    return _number(int, text, "a positive integer", lambda v: v >= 1)
+    return _flag(text, int, check_int, minimum=1)
 
 
 def non_negative_int(text):
     """An integer >= 0 (seeds)."""
-    return _number(int, text, "a non-negative integer", lambda v: v >= 0)
+    return _flag(text, int, check_int, minimum=0)
 
 
 def positive_float(text):
     """A finite number > 0 (learning rates)."""
-    return _number(float, text, "a positive number", lambda v: v > 0)
+    return _flag(text, float, check_number, above=0)
 
 
 def non_negative_float(text):
     """A finite number >= 0 (weight decay)."""
-    return _number(float, text, "a number >= 0", lambda v: v >= 0)
+    return _flag(text, float, check_number, minimum=0)
 
 
 def fraction(text):
     """A number in [0, 1) (momentum)."""
-    return _number(float, text, "a number in [0, 1)", lambda v: 0 <= v < 1)
+    return _flag(text, float, check_number, minimum=0, below=1)
 
 
 def run(main, argv=None):

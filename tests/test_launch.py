@@ -117,6 +117,7 @@ def test_startup_timeout_stops_workers_that_never_connect(capsys):
     assert "[worker 0] sleeping" in captured.out and "[worker 1] sleeping" in captured.out
 
 
+@pytest.mark.slow
 def test_overall_timeout_stops_a_hung_job(capsys):
     hang = ("import time, mxnet as mx; kv = mx.kv.create('dist_sync'); "
             "print('connected', flush=True); time.sleep(600)")
@@ -235,7 +236,7 @@ def run_main(argv, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--workers", "0", "--", "true"], "--workers: '0' is not a positive integer"),
+    (["--workers", "0", "--", "true"], "--workers: must be an integer >= 1, got '0'"),
     (["--workers", "2", "--servers", "-1", "--", "true"], "--servers"),
     (["--workers", "2"], "missing COMMAND"),
     (["--workers", "2", "--"], "missing COMMAND"),
@@ -463,6 +464,7 @@ def cmdlines(pids):
 
 
 @linux_only
+@pytest.mark.slow
 def test_sigkill_of_the_launcher_stops_the_whole_job(tmp_path):
     # A real job (scheduler, server, 2 workers connected through dist_sync) whose workers are shell
     # scripts running Python as their child: SIGKILL of the launcher must end all of them, and the

@@ -197,6 +197,7 @@ def _script_module():
     return module
 
 
+@pytest.mark.slow
 def test_script_end_to_end_on_tiny_idx_data(make_idx_dataset, tmp_path):
     data_dir = make_idx_dataset(n_train=200, n_test=100)
     out = tmp_path / "out"
@@ -235,10 +236,10 @@ def test_script_fixed_lr_and_quiet(make_idx_dataset, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--batch-sizes", "1,0"], "'0' is not a batch size"),
     (["--batch-sizes", "8,8"], "listed twice"),
-    (["--lr-grid", "0.1,x"], "'x' is not a positive number"),
+    (["--lr-grid", "0.1,x"], "must be a number > 0, got 'x'"),
     (["--lr", "0.1", "--lr-grid", "0.1,1"], "not allowed with argument"),
     (["--model", "resnet"], "invalid choice"),
-    (["--epochs", "0"], "'0' is not a positive integer"),
+    (["--epochs", "0"], "--epochs: must be an integer >= 1, got '0'"),
 ])
 def test_bad_flags_are_one_line_errors(argv, message, capsys):
     main = _script_module().main
