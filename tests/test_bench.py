@@ -53,6 +53,7 @@ def test_batch_one_rows_have_their_own_samples_and_learning_rate():
         (m, v) for m in ("logreg", "mlp") for v in ("mxdl", "torch", "torch-1t")}
 
 
+@pytest.mark.slow
 def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
     data_dir = make_idx_dataset(n_train=200, n_test=100)
     out = tmp_path / "bench.jsonl"

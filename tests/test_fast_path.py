@@ -130,13 +130,16 @@ def test_custom_to_label_takes_the_general_path_with_the_same_numbers():
     assert h_custom.column("cost") == pytest.approx(h_default.column("cost"), rel=1e-5)
 
 
-def test_unshuffled_and_imperative_paths_agree_with_the_fast_one():
-    X, y = _data(100)
+def test_unshuffled_and_imperative_paths_agree_with_the_talks_loop():
+    X, y = _data(100)  # 100 = 3 * 30 + 10: a short last batch
     fast, slow = _twins("mlp")
+    plain = _twins("mlp")[1]
     train.fit(fast, LOSS, (X, y), num_epochs=1, batch_size=30, lr=0.1, shuffle=False)
     train.fit(slow, LOSS, (X, y), num_epochs=1, batch_size=30, lr=0.1, shuffle=False, hybridize=False)
-    for got, want in zip(_params(fast), _params(slow)):
+    train.fit(plain, LOSS, (X, y), num_epochs=1, batch_size=30, lr=0.1, shuffle=False, fast=False)
+    for got, imperative, want in zip(_params(fast), _params(slow), _params(plain)):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(imperative, want, rtol=1e-4, atol=1e-5)
 
 
 def test_sgd_trainer_updates_like_gluons_trainer():

@@ -232,5 +232,11 @@ def test_plots_take_data_and_an_optional_ax():
     texts = [t for t in samples.axes[0].texts]
     assert [t.get_text() for t in texts][3] == "3\n(true 2)"  # the wrong one says what it should be
     assert texts[3].get_color() != texts[0].get_color() and len(samples.axes[0].patches) == 1
-    for figure in (plots.plot_accuracy(history), plots.plot_confusion(y, y_pred, list("abcdefghij"))):
-        assert isinstance(figure, Figure)
+    accuracy = plots.plot_accuracy(history).axes[0]
+    train_line, test_line = accuracy.get_lines()
+    assert list(train_line.get_xdata()) == [1, 2] and list(train_line.get_ydata()) == [0.8, 0.9]
+    assert list(test_line.get_ydata()) == [0.85, 0.91]
+    confusion = plots.plot_confusion(y, y_pred, list("abcdefghij")).axes[0]
+    np.testing.assert_array_equal(confusion.get_images()[0].get_array(), counts)
+    assert [t.get_text() for t in confusion.get_yticklabels()] == list("abcdefghij")
+    assert confusion.get_title() == "confusion matrix (accuracy 0.8000)"  # 4 of the 5 right

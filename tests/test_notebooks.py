@@ -123,6 +123,7 @@ def test_01_function_and_model_runs(monkeypatch, tmp_path):
     assert _images(nb) == 2
 
 
+@pytest.mark.slow
 def test_02_loss_and_cost_runs(monkeypatch, tmp_path):
     nb = _run("02_loss_and_cost", monkeypatch, tmp_path)
     text = _text(nb)
@@ -132,6 +133,7 @@ def test_02_loss_and_cost_runs(monkeypatch, tmp_path):
     assert _images(nb) == 1
 
 
+@pytest.mark.slow
 def test_03_gradients_and_optimization_runs(monkeypatch, tmp_path):
     nb = _run("03_gradients_and_optimization", monkeypatch, tmp_path, MXDL_NB_EPOCHS=3)
     text = _text(nb)
@@ -142,6 +144,7 @@ def test_03_gradients_and_optimization_runs(monkeypatch, tmp_path):
     assert _images(nb) == 4
 
 
+@pytest.mark.slow
 def test_04_mnist_demo_runs_on_tiny_data(monkeypatch, tmp_path, make_idx_dataset):
     data_dir = make_idx_dataset(n_train=300, n_test=100)
     nb = _run("04_mnist_demo", monkeypatch, tmp_path, MXDL_NB_DATA_DIR=data_dir, MXDL_NB_LIMIT=200,

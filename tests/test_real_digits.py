@@ -30,6 +30,7 @@ def test_mlp_does_better_than_logreg():
     assert train(model="mlp").last.test_acc >= 0.92  # measured 0.936-0.944 over seeds 0-4
 
 
+@pytest.mark.slow
 def test_lenet_learns_in_one_epoch():
     assert train(model="lenet", num_epochs=1).last.test_acc >= 0.93  # measured 0.948-0.9525, seeds 0-2
 

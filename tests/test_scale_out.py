@@ -77,6 +77,7 @@ def test_two_contexts_save_the_same_params_as_one(run_main, make_idx_dataset, tm
     assert test_acc[0] == test_acc[1] and len(test_acc[0]) == 2   # evaluated on both devices alike
 
 
+@pytest.mark.slow
 def test_dist_sync_workers_agree_and_equal_one_process_with_the_global_batch(
         run_main, make_idx_dataset, tmp_path, capsys):
     data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
@@ -114,6 +115,7 @@ def test_dist_sync_workers_agree_and_equal_one_process_with_the_global_batch(
     assert any("global batch 64" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_dist_async_runs_to_completion(make_idx_dataset, tmp_path, capsys):
     data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
     code = L.launch(worker_argv(data_dir, "--kvstore", "dist_async", "--batch-size", "32", "--quiet",
@@ -131,6 +133,7 @@ def test_dist_async_runs_to_completion(make_idx_dataset, tmp_path, capsys):
         assert all(np.isfinite(a).all() for a in load(tmp_path / f"worker{rank}.params").values())
 
 
+@pytest.mark.slow
 def test_a_failing_worker_stops_the_job_promptly(make_idx_dataset, tmp_path):
     """One worker gets a data directory that does not exist: its error, not a hang, ends the job."""
     data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
@@ -169,6 +172,7 @@ def test_no_shuffle_flag_and_rank_save_paths(script):
     assert params_path(None, 0) is None
 
 
+@pytest.mark.slow
 def test_bench_quick_reports_samples_per_second_ratios(tmp_path):
     json_path = tmp_path / "scale_out.jsonl"
     run = subprocess.run([sys.executable, str(BENCH), "--quick", "--json", str(json_path)], check=False,

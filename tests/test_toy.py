@@ -13,7 +13,7 @@ from mxdl.models.line import Line, LineClassifier, line_classifier, score_to_lab
 from mxdl.toy import CIRCLE, DIAMOND, SLIDE_TABLE, label, make_toy
 from mxdl.demos.toy_demo import ToyConfig, format_table, run, train_one
 from mxdl.train import fit
-from mxdl.utils import num_params, seed_everything
+from mxdl.utils import num_params
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -85,6 +85,7 @@ def default_run():
     return run(ToyConfig())
 
 
+@pytest.mark.slow
 def test_default_run_learns_w_2_with_every_method(default_run):
     n_train = len(default_run.data.X_train)
     b = default_run.config.batch_size
@@ -188,7 +189,13 @@ def test_run_toy_rejects_bad_config_before_training(config, error, message, monk
         run(config)
 
 
-def test_classifier_is_a_hybrid_block():
+def test_classifier_is_a_hybrid_block_with_the_same_scores_hybridized():
     assert isinstance(LineClassifier(), gluon.HybridBlock) and isinstance(Line(), gluon.HybridBlock)
-    seed_everything(0)  # seeding is harmless to call twice
-    seed_everything(0)
+    X = mx.nd.array([[1.0, 3.0], [2.0, 1.0], [-1.0, 0.5]])
+    imperative, hybrid = line_classifier(), line_classifier()
+    for net in (imperative, hybrid):
+        net.line.weight.set_data(mx.nd.array([2.0]))
+    hybrid.hybridize()
+    expected = [3.0 - 2.0 * 1.0, 1.0 - 2.0 * 2.0, 0.5 - 2.0 * -1.0]  # y - w·x
+    np.testing.assert_allclose(imperative(X).asnumpy().reshape(-1), expected, rtol=1e-6)
+    np.testing.assert_allclose(hybrid(X).asnumpy().reshape(-1), expected, rtol=1e-6)

@@ -1,4 +1,4 @@
-"""scripts/toy.py through the real command line: an end-to-end run, --help, and one-line errors."""
+"""scripts/toy.py (mxdl-toy) through the real command line: an end-to-end run, --help, one-line errors."""
 import os
 import subprocess
 import sys
@@ -19,6 +19,7 @@ def run_script(*args, cwd):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_script_runs_end_to_end_and_writes_pngs(tmp_path):
     out = tmp_path / "figures"
     result = run_script("--out", str(out), cwd=tmp_path)
@@ -43,13 +44,13 @@ def test_script_runs_end_to_end_and_writes_pngs(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
-def test_help_shows_the_defaults(tmp_path):
-    result = run_script("--help", cwd=tmp_path)
-    assert result.returncode == 0
+def test_help_shows_the_defaults(run_main):
+    code, out, _ = run_main("toy.py", ["--help"])
+    assert code == 0
     for flag, default in [("--seed", "0"), ("--ctx", "cpu"), ("--lr", "0.05"), ("--epochs", "20"),
                           ("--batch-size", "16"), ("--n", "300"), ("--out", "runs/toy")]:
-        assert flag in result.stdout
-        assert f"(default: {default})" in result.stdout, flag
+        assert flag in out
+        assert f"(default: {default})" in out, flag
 
 
 BAD_INPUTS = [
@@ -70,11 +71,13 @@ if num_gpus() == 0:
 
 
 @pytest.mark.parametrize("args", BAD_INPUTS, ids=" ".join)
-def test_bad_input_is_one_readable_line(args, tmp_path):
-    result = run_script(*args, "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
+def test_bad_input_is_one_readable_line(args, tmp_path, run_main):
+    """In this process, as scripts/toy.py's main runs (the end-to-end test above is the subprocess)."""
+    code, out, err = run_main("toy.py", [*args, "--out", tmp_path / "out"])
+    assert code != 0
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
     assert "error" in lines[0]
+    assert "gradient descent" not in out  # refused before any training
     assert not (tmp_path / "out").exists()  # failed before writing anything

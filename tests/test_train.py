@@ -4,7 +4,7 @@ import math
 import mxnet as mx
 import numpy as np
 import pytest
-from mxnet import autograd, gluon
+from mxnet import gluon
 
 from mxdl import train, utils
 from mxdl.errors import DivergedError, MxdlError
@@ -49,29 +49,6 @@ def test_same_seed_same_history():
     runs = [train.fit(_net(), LOSS, (X, y), num_epochs=3, batch_size=16, lr=0.3, seed=5) for _ in range(2)]
     assert runs[0].column("cost") == runs[1].column("cost")
     assert runs[0].column("train_acc") == runs[1].column("train_acc")
-
-
-def _reference_loop(net, X, y, batch_size, lr, num_epochs):
-    """A plain imperative loop with no wrapper, no hybridization: the maths fit must reproduce."""
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
-    for _ in range(num_epochs):
-        for start in range(0, len(X), batch_size):
-            X_batch = mx.nd.array(X[start:start + batch_size])
-            y_batch = mx.nd.array(y[start:start + batch_size])
-            with autograd.record():
-                loss = LOSS(net(X_batch), y_batch)
-            loss.backward()
-            trainer.step(X_batch.shape[0])  # the true size of the (possibly short) batch
-    return net.weight.data().asnumpy(), net.bias.data().asnumpy()
-
-
-def test_fast_path_equals_plain_loop_including_short_last_batch():
-    X, y = _blobs(100)  # 100 = 3 * 32 + 4: a short last batch
-    fast = _net()
-    train.fit(fast, LOSS, (X, y), num_epochs=2, batch_size=32, lr=0.5, shuffle=False)
-    weight, bias = _reference_loop(_net(), X, y, batch_size=32, lr=0.5, num_epochs=2)
-    np.testing.assert_allclose(fast.weight.data().asnumpy(), weight, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(fast.bias.data().asnumpy(), bias, rtol=1e-5, atol=1e-6)
 
 
 def test_two_cpu_contexts_equal_one():
