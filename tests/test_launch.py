@@ -494,7 +494,8 @@ def real_sshd(tmp_path):
     (d / "authorized_keys").write_text((d / "id.pub").read_text())
     port = L.free_port()
     (d / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\nAuthorizedKeysFile {d / 'authorized_keys'}\n"
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\n"
         "PasswordAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
         f"PidFile {d / 'sshd.pid'}\n")
     (d / "ssh_config").write_text(f"Host 127.0.0.1\n  IdentityFile {d / 'id'}\n  StrictHostKeyChecking no\n"
@@ -528,6 +529,7 @@ def real_sshd(tmp_path):
         sshd.wait()
 
 
+@pytest.mark.slow
 @linux_only
 def test_sigkill_of_the_launcher_ends_the_remote_processes_over_real_ssh(tmp_path, real_sshd):
     # ssh -tt gives each remote command a terminal: when the launcher's ssh dies, the connection
@@ -685,17 +687,18 @@ def test_launcher_bad_input_is_one_line(tmp_path, args, code, words):
     assert not (tmp_path / "ran").exists() and not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.slow
 @linux_only
 def test_dist_sync_job_over_real_ssh(tmp_path, real_sshd, capsys, monkeypatch):
     # The whole ssh path for real: cd, exported DMLC_* variables, and a terminal's \r\n line ends.
     sshd, port, env = real_sshd
     monkeypatch.setenv("PATH", env["PATH"])
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
     hosts = tmp_path / "hosts.txt"
     hosts.write_text(f"127.0.0.1:{port}\n")
     monkeypatch.chdir(tmp_path)
+    # (the remote shell starts from sshd's environment: PYTHONPATH makes it import this tree's mxdl)
     code = L.launch(worker_command("out", "--epochs", "1"), num_workers=2, num_servers=1,
-                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env=ENV)
+                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env={**ENV, "PYTHONPATH": str(REPO)})
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert sorted(read_results(tmp_path / "out")) == [0, 1]
@@ -705,6 +708,7 @@ def test_dist_sync_job_over_real_ssh(tmp_path, real_sshd, capsys, monkeypatch):
     assert "\r" not in captured.out
 
 
+@pytest.mark.slow
 def test_a_scheduler_that_cannot_bind_is_named_in_one_line(monkeypatch, capsys):
     # The up-front check cannot see a remote host's port, nor a port taken after the check: then the
     # scheduler's own failure ("bind failed") is turned into one line of the launcher.
