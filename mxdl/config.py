@@ -27,6 +27,7 @@ from .utils import atomic_write
 DEFAULT_DEVICE = "cpu"  # the one default device: every --ctx flag and config starts from it
 
 KVSTORES = ("device", "local", "dist_sync", "dist_async")
+DISTS = ("horovod",)  # the other distributed engine (None: the kvstore's)
 
 
 @dataclasses.dataclass
@@ -45,6 +46,7 @@ class Config:
     init: Optional[str] = None  # weight initialiser spec, e.g. 'normal:1'; None: the model's default
     ctx: str = DEFAULT_DEVICE  # cpu, gpu, gpu:N, auto, or a comma list
     kvstore: str = "device"  # how gradients are shared: device, local, dist_sync, dist_async
+    dist: Optional[str] = None  # 'horovod': one rank of a horovodrun job (gradients by allreduce)
     seed: int = 1  # one seed, one run (initial weights and shuffling)
     shuffle: bool = True  # shuffle the training data every epoch (False: file order, e.g. to compare runs)
     limit: Optional[int] = None  # train on the first LIMIT samples only (the test set stays whole)
@@ -59,6 +61,11 @@ class Config:
         check_choice("model", self.model, tuple(list_models()))
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("kvstore", self.kvstore, KVSTORES)
+        if self.dist is not None:
+            check_choice("dist", self.dist, DISTS)
+            if self.kvstore.startswith("dist"):
+                raise MxdlError(f"choose one distributed engine: kvstore {self.kvstore} (ps-lite) or "
+                                f"dist {self.dist}, not both")
         check_int("batch_size", self.batch_size, 1)
         check_int("num_epochs", self.num_epochs, 1)
         check_int("seed", self.seed, 0)

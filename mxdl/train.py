@@ -27,7 +27,7 @@ from mxnet import autograd, gluon, nd
 from . import engine
 from .config import check_batch_size, check_int, check_number
 from .context import devices
-from .distributed import parallel
+from .distributed import horovod, parallel
 from .errors import DivergedError, MxdlError
 from .history import EpochStats, History  # noqa: F401  (train.History: what fit returns)
 
@@ -107,6 +107,8 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctx=None, l
     """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay);
     ``lean``: the engine's :class:`~mxdl.engine.SGDTrainer` (the same numbers, one call per parameter)."""
     parallel.check_kvstore(devices(net, ctx), kvstore)
+    if parallel.is_horovod(kvstore):  # rank 0's weights to every rank, then hvd.DistributedTrainer
+        return horovod.make_trainer(net, lr, momentum=momentum, wd=wd)
     optimizer_params = {"learning_rate": lr}
     if momentum:
         optimizer_params["momentum"] = momentum
@@ -125,13 +127,15 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
     ``ctx``: the devices (a Context or a list; default: where the net's parameters are), several for
     data-parallel training.  ``kvstore``: the Trainer's (``'device'``, ``'local'``, a ``dist_*``
     name or KVStore: then each worker trains on its own shard, and ``lr`` applies to the mean
-    gradient of the global batch, ``batch_size`` x workers).  ``trainer``: a caller's own (default
+    gradient of the global batch, ``batch_size`` x workers; or a Horovod job,
+    ``mxdl.distributed.horovod.init()``: the same, with the ranks' gradients averaged by allreduce).
+    ``trainer``: a caller's own (default
     :func:`make_trainer`).  ``on_epoch(stats)`` is called after every epoch.
     """
     settings = dataclasses.replace(settings, **fields) if settings else Settings(**fields)
     X, y = _as_arrays(train, "training")
     kvstore = parallel.make_kvstore(kvstore)
-    if parallel.is_distributed(kvstore):
+    if parallel.is_sharded(kvstore):  # one of several processes (ps-lite workers, Horovod ranks)
         X, y = parallel.shard(X, y, kvstore)
     n = len(X)
     settings.validate(n)

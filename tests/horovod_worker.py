@@ -6,7 +6,8 @@ Run it through horovodrun::
 
 Each rank trains the same model from the same seed on its interleaved shard of the unshuffled IDX
 training set with ``mxdl.distributed.horovod``'s trainer (rank 0's weights broadcast, gradients
-averaged over the ranks), ``trainer.step(local batch)`` inside ``fit``, and writes
+averaged over the ranks: ``fit(..., kvstore=horovod.init())``), ``trainer.step(local batch)`` inside
+``fit``, and writes
 ``OUT_DIR/rank<r>.params`` and ``OUT_DIR/rank<r>.json`` (rank, size, history).  With ``--kvstore-horovod``
 it instead asks ``fit`` for MXNet's 'horovod' kvstore, which must be refused.
 """
@@ -41,7 +42,8 @@ def main(argv=None):
     parser.add_argument("--kvstore-horovod", action="store_true")
     args = parser.parse_args(argv)
 
-    rank, size = horovod.init()
+    ranks = horovod.init()
+    rank, size = ranks.rank, ranks.num_workers
     dataset = load_dataset("mnist", data_dir=args.data_dir, download=False, progress=False)
     seed_everything(args.seed + (rank if args.different_seeds else 0))
     net = get_model(args.model, init=default_init(args.model))
@@ -50,10 +52,8 @@ def main(argv=None):
         fit(net, loss_fn, dataset.train, num_epochs=1, batch_size=args.batch_size, lr=args.lr,
             kvstore="horovod")
         return 0
-    trainer = horovod.make_trainer(net, args.lr)
-    history = fit(net, loss_fn, horovod.shard(*dataset.train, rank, size), dataset.test,
-                  num_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, shuffle=False,
-                  trainer=trainer)
+    history = fit(net, loss_fn, dataset.train, dataset.test, num_epochs=args.epochs,
+                  batch_size=args.batch_size, lr=args.lr, shuffle=False, kvstore=ranks)
     save_params(net, os.path.join(args.out, f"rank{rank}.params"))
     with atomic_write(os.path.join(args.out, f"rank{rank}.json"), "w") as f:
         json.dump({"rank": rank, "size": size, "history": history.to_dicts()}, f)

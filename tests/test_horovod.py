@@ -7,6 +7,7 @@ running.  They need Horovod (``make horovod``) and skip without it -- unless MXD
 """
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from mxnet import gluon
 
 from mxdl.data import load_dataset
-from mxdl.distributed import horovod
+from mxdl.distributed import horovod, parallel
 from mxdl.errors import MxdlError
 from mxdl.models import default_init, get_model
 from mxdl.train import fit, make_trainer
@@ -116,6 +117,26 @@ def test_mxnets_horovod_kvstore_is_refused():
             trainer=trainer)
 
 
+def test_dist_horovod_without_horovodrun_is_one_line(run_main, monkeypatch):
+    for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--dist", "horovod"])
+    assert code == 1 and err.count("\n") == 1 and out == ""
+    expected = horovod.NOT_LAUNCHED if HAVE_HOROVOD else horovod.NOT_INSTALLED
+    assert err == f"error: {expected}\n"
+
+
+def test_one_engine_at_a_time_and_one_device_a_rank(run_main):
+    code, _, err = run_main("mnist.py", ["--dist", "horovod", "--kvstore", "dist_sync"])
+    assert code == 1 and err == ("error: choose one distributed engine: kvstore dist_sync (ps-lite) or "
+                                 "dist horovod, not both\n")
+    with pytest.raises(MxdlError, match="a Horovod rank trains on one device, got 2"):
+        parallel.check_kvstore([mx.cpu(0), mx.cpu(1)], horovod.Ranks(0, 2))
+    parallel.check_kvstore([mx.cpu(0)], horovod.Ranks(0, 2))
+    assert parallel.is_sharded(horovod.Ranks(1, 2)) and not parallel.is_distributed(horovod.Ranks(1, 2))
+    assert parallel.worker_rank(horovod.Ranks(1, 3)) == (1, 3)
+
+
 def test_shards_are_equal_and_interleaved():
     X, y = np.arange(11).reshape(11, 1), np.arange(11)
     shards = [horovod.shard(X, y, rank, 3) for rank in range(3)]
@@ -126,6 +147,7 @@ def test_shards_are_equal_and_interleaved():
 
 # ----------------------------------------------------------------------------- under horovodrun
 
+@pytest.mark.slow
 def test_two_ranks_equal_one_process_with_the_global_batch(need_horovod, make_idx_dataset, tmp_path):
     data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
     out = tmp_path / "out"
@@ -151,6 +173,37 @@ def test_two_ranks_equal_one_process_with_the_global_batch(need_horovod, make_id
     assert history.last.test_acc >= 0.85
 
 
+@pytest.mark.slow
+def test_mnist_command_with_two_ranks_equals_one_process(need_horovod, run_main, make_idx_dataset,
+                                                        tmp_path):
+    """``horovodrun -np 2 ... mxdl-mnist --dist horovod``: the equivalence test of dist_sync's, for Horovod."""
+    data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
+    out = tmp_path / "out"
+    flags = ["--data-dir", data_dir, "--no-download", "--epochs", 2, "--no-shuffle"]
+    run = run_ranks(2, [sys.executable, "-m", "mxdl.commands.mnist", *flags, "--dist", "horovod",
+                        "--batch-size", 32, "--save", tmp_path / "rank{rank}.params", "--out", out],
+                    tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    r0, r1 = load(tmp_path / "rank0.params"), load(tmp_path / "rank1.params")
+    assert max_difference(r0, r1) <= 1e-6
+    code, _, err = run_main("mnist.py", [*flags, "--batch-size", 64, "--quiet",
+                                         "--save", tmp_path / "single.params"])
+    assert code == 0, err
+    assert max_difference(r0, load(tmp_path / "single.params")) <= 1e-5     # measured 1.1e-8
+
+    # Rank 0 alone prints and writes --out; each rank wrote its own --save.
+    lines = run.stdout.splitlines()
+    assert lines and all(line.startswith("[0]<stdout>:") for line in lines)
+    assert any("one update = 32 samples x 2 ranks = global batch 64" in line for line in lines)
+    assert len([line for line in lines if re.search(r"\bEpoch \d\. Loss", line)]) == 2
+    config = json.loads((out / "config.json").read_text())
+    assert config["dist"] == "horovod" and config["shuffle"] is False
+    history = json.loads((out / "history.json").read_text())
+    assert [row["updates"] for row in history] == [5, 5]    # 150 samples a rank: 4 x 32 + 22
+    assert history[-1]["test_acc"] >= 0.85                  # measured 0.92
+
+
+@pytest.mark.slow
 def test_horovod_kvstore_is_refused_under_horovodrun_too(need_horovod, make_idx_dataset, tmp_path):
     data_dir = make_idx_dataset(n_train=40, n_test=20)
     run = run_ranks(2, [sys.executable, WORKER, data_dir, tmp_path / "out", "--kvstore-horovod"],

@@ -5,6 +5,7 @@
     mxdl-mnist --model lenet --ctx gpu --out runs/lenet
     mxdl-mnist --ctx gpu:0,gpu:1               # data-parallel on two GPUs
     python -m mxdl.distributed.launch --workers 2 --servers 1 -- python -m mxdl.commands.mnist --kvstore dist_sync
+    horovodrun -np 2 -H localhost:2 --gloo python -m mxdl.commands.mnist --dist horovod --batch-size 32
 
 (``python -m mxdl.commands.mnist`` and ``python scripts/mnist.py`` are the same command.)  Everything
 it does is :func:`mxdl.demos.mnist_demo.run`; this module only turns flags into a :class:`Config`.
@@ -14,7 +15,7 @@ threading that suits the model first.
 import argparse
 
 from .. import cli, env
-from ..config import KVSTORES, PRESETS, Config
+from ..config import DISTS, KVSTORES, PRESETS, Config
 from ..data import DATASETS
 from ..errors import MxdlError
 from ..models import check_init, list_models
@@ -50,6 +51,10 @@ def build_parser():
     arg("--kvstore", choices=KVSTORES, default=_DEFAULT.kvstore, help="how devices share gradients; "
         "dist_sync/dist_async: one worker of a job started by python -m mxdl.distributed.launch, "
         "training on its shard of the data")
+    arg("--dist", choices=DISTS, default=_DEFAULT.dist, help="horovod: one rank of a Horovod job "
+        "started by horovodrun (e.g. horovodrun -np 2 --gloo mxdl-mnist --dist horovod), training on "
+        "its shard of the data, gradients averaged by allreduce; --batch-size is per rank (make horovod "
+        "builds Horovod)")
     arg("--seed", type=cli.non_negative_int, default=_DEFAULT.seed,
         help="random seed of the initial weights and the shuffling")
     arg("--no-shuffle", dest="shuffle", action="store_false", default=argparse.SUPPRESS,
@@ -98,7 +103,9 @@ def main(argv=None):
 def _main(argv):
     config = parse_config(argv).validate()
     # MXNet reads its threading settings once, when it is imported: choose them for this model first.
-    env.configure(config.model)
+    # Horovod's ranks share the machine's cores, so each keeps the one thread of env's defaults.
+    if config.dist is None:
+        env.configure(config.model)
     from ..demos.mnist_demo import run  # (imports MXNet)
     from ..distributed import launch
 

@@ -20,7 +20,7 @@ from mxnet import gluon
 from ..config import Config
 from ..context import describe_ctx, parse_ctx
 from ..data import check_data_dir, load_dataset_or_fallback
-from ..distributed.parallel import describe_scale_out, make_kvstore, worker_rank
+from ..distributed.parallel import describe_scale_out, is_horovod, make_kvstore, worker_rank
 from ..models import default_init, describe_model, get_model
 from ..plots import save_figure
 from ..plots import training as plots
@@ -86,12 +86,17 @@ def run(config, log=print):
     (every num_workers-th sample from its rank), one update uses ``batch_size`` samples on every
     worker (global batch ``batch_size * num_workers``, ``lr`` applies to its mean gradient), only
     worker 0 writes ``config.out``, and ``config.save`` is written by worker 0, or by every worker
-    when it contains ``{rank}`` (see :func:`params_path`).  User errors raise
+    when it contains ``{rank}`` (see :func:`params_path`).  With ``dist='horovod'`` this process is
+    one rank of a job started by ``horovodrun``: the same, except that the ranks average their
+    gradients by allreduce and only rank 0 prints.  User errors raise
     :class:`~mxdl.errors.MxdlError`.
     """
     config = dataclasses.replace(config).validate()
     ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
-    kvstore = make_kvstore(config.kvstore)  # first: a dist kvstore connects to the scheduler
+    # First: a dist kvstore connects to the scheduler; Horovod's ranks find each other.
+    kvstore = make_kvstore(config.kvstore, dist=config.dist)
+    if is_horovod(kvstore) and kvstore.rank != 0:  # rank 0 speaks for the job; errors still show
+        log, config = _silent, dataclasses.replace(config, quiet=True)
     seed_everything(config.seed)
     check_data_dir(config.data_dir)
     dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
@@ -105,7 +110,8 @@ def run(config, log=print):
     if not config.quiet:
         log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
         log(f"data: {dataset}")
-        log(f"devices: {describe_ctx(ctxs)}; kvstore: {config.kvstore}")
+        log(f"devices: {describe_ctx(ctxs)}; "
+            + (f"dist: {config.dist}" if config.dist else f"kvstore: {config.kvstore}"))
         scale_out = describe_scale_out(kvstore, config.batch_size, config.lr, len(dataset.train[1]))
         if scale_out:
             log(scale_out)
@@ -125,6 +131,10 @@ def run(config, log=print):
         for name, path in result.outputs.items():
             log(f"wrote {name}: {path}")
     return result
+
+
+def _silent(_line):
+    """The log of a Horovod rank other than 0."""
 
 
 def settings(config):

@@ -8,9 +8,9 @@ among themselves (allreduce, over Gloo or MPI) before every rank applies the sam
 
 What a rank does here, for the same maths as one process with the global batch:
 
-* :func:`init` -- this process's ``(rank, size)`` from Horovod, with a one-line
-  :class:`~mxdl.errors.MxdlError` when Horovod is not installed or the process was not started by
-  ``horovodrun``;
+* :func:`init` -- this process's :class:`Ranks` (its rank and the job's size) from Horovod, with a
+  one-line :class:`~mxdl.errors.MxdlError` when Horovod is not installed or the process was not
+  started by ``horovodrun``.  ``fit(..., kvstore=horovod.init())`` does the rest;
 * :func:`shard` (the same interleaved, equal shards as ``dist_sync``: samples r, r + N, r + 2N, ...
   of rank r; the last ``len mod N`` samples are left out, so every rank takes the same steps and
   a short last batch is equally short on every rank);
@@ -74,10 +74,26 @@ def _hvd():
     return hvd
 
 
+class Ranks:
+    """The Horovod job this process is one rank of: ``rank`` and ``num_workers`` (the job's size).
+
+    Give it to :func:`mxdl.train.fit` as its ``kvstore`` to train with Horovod: ``fit`` then trains
+    on this rank's :func:`shard` with the trainer of :func:`make_trainer` (see
+    :mod:`mxdl.distributed.parallel`).  It is not an MXNet KVStore: Horovod replaces the kvstore.
+    """
+
+    def __init__(self, rank, num_workers):
+        self.rank, self.num_workers = rank, num_workers
+
+    def __repr__(self):
+        return f"horovod rank {self.rank} of {self.num_workers}"
+
+
 def init():
-    """Start Horovod in this process; return ``(rank, size)``.  Safe to call more than once.
+    """Start Horovod in this process; return its :class:`Ranks` (``.rank``, ``.num_workers``).
 
     Refuses to start outside ``horovodrun``, where ``hvd.init()`` would silently make a job of one.
+    Safe to call more than once.
     """
     if not available():
         raise MxdlError(NOT_INSTALLED)
@@ -86,11 +102,13 @@ def init():
     hvd = _hvd()
     if not hvd.is_initialized():
         hvd.init()
-    return hvd.rank(), hvd.size()
+    return Ranks(hvd.rank(), hvd.size())
 
 
 def shard(X, y, rank, size):
     """Rank ``rank``'s equal share of ``(X, y)``: samples rank, rank + size, rank + 2 size, ...
+
+    (The same as :func:`mxdl.distributed.parallel.shard`, which ``fit`` uses.)
 
     Equal, so that every rank takes the same number of steps (an allreduce waits for every rank)
     and the short last batch has the same size on each; interleaved, so that without shuffling step
@@ -122,6 +140,6 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0):
 
 def refuse_horovod_kvstore(kvstore):
     """Raise when ``kvstore`` is (or names) MXNet's 'horovod' kvstore, which does nothing in 1.9.1."""
-    name = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)
+    name = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)  # (Ranks has none)
     if isinstance(name, str) and name.lower() == "horovod":
         raise MxdlError(KVSTORE_HOROVOD)

@@ -6,11 +6,15 @@ The talk's loop trains on one device.  To scale it out:
   (:func:`split`) and the Trainer's kvstore (``device`` or ``local``) sums their gradients;
 * several processes (``--kvstore dist_sync`` / ``dist_async``, started by
   ``python -m mxdl.distributed.launch``) each train on their own shard of the data (:func:`shard`)
-  and share gradients through ps-lite servers.
+  and share gradients through ps-lite servers;
+* or several Horovod ranks (``--dist horovod``, started by ``horovodrun``): each trains on its shard
+  too, and the ranks average their gradients by allreduce (:mod:`mxdl.distributed.horovod`).  The
+  Horovod job (a :class:`~mxdl.distributed.horovod.Ranks`) stands where the kvstore would be.
 
-Everything here answers one question once: is this run distributed (:func:`is_distributed`), which
-worker is this (:func:`worker_rank`), where is the kvstore made (:func:`make_kvstore`, the only
-``mx.kv.create``), and may several devices train without one (:func:`check_kvstore`).
+Everything here answers one question once: is this run distributed (:func:`is_distributed`: a
+ps-lite kvstore; :func:`is_horovod`; :func:`is_sharded`: either), which worker is this
+(:func:`worker_rank`), where is the kvstore made (:func:`make_kvstore`, the only ``mx.kv.create``),
+and may several devices train without one (:func:`check_kvstore`).
 """
 import os
 
@@ -18,7 +22,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..errors import MxdlError
-from .horovod import refuse_horovod_kvstore
+from .horovod import Ranks, refuse_horovod_kvstore
 
 # With no kvstore each device's Trainer updates its own copy: the copies silently diverge.
 NO_KVSTORE = ("several devices need a kvstore to share gradients ('device' or 'local'); "
@@ -35,13 +39,33 @@ def is_distributed(kvstore):
     return _kind(kvstore).startswith("dist")
 
 
-def make_kvstore(kvstore):
+def is_horovod(kvstore):
+    """True when ``kvstore`` is a Horovod job (:func:`mxdl.distributed.horovod.init`): this process is one rank."""
+    return isinstance(kvstore, Ranks)
+
+
+def is_sharded(kvstore):
+    """True when this process is one of several that each train on their own shard (ps-lite or Horovod)."""
+    return is_distributed(kvstore) or is_horovod(kvstore)
+
+
+def make_kvstore(kvstore, dist=None):
     """The kvstore to train with: a name (``'device'``, ``'local'``), a KVStore or None as given;
-    a ``dist_*`` name created here -- the one place mxdl calls ``mx.kv.create``.
+    a ``dist_*`` name created here -- the one place mxdl calls ``mx.kv.create``; with
+    ``dist='horovod'``, this process's Horovod job (:func:`mxdl.distributed.horovod.init`) instead.
 
     Creating a ``dist_*`` kvstore connects this worker to the scheduler, which the launcher waits
     for (its start-up timeout), so a demo does it first, before loading data.
     """
+    if dist == "horovod":
+        if is_distributed(kvstore):
+            raise MxdlError(f"choose one distributed engine: kvstore {_kind(kvstore)} (ps-lite, "
+                            "python -m mxdl.distributed.launch) or dist horovod (horovodrun), not both")
+        from . import horovod  # pylint: disable=import-outside-toplevel
+
+        return horovod.init()
+    if dist is not None:
+        raise MxdlError(f"dist must be None or 'horovod', got {dist!r}")
     if not (isinstance(kvstore, str) and is_distributed(kvstore)):
         return kvstore
     if "DMLC_ROLE" not in os.environ:
@@ -63,6 +87,9 @@ def check_kvstore(ctxs, kvstore):
     refuse_horovod_kvstore(kvstore)
     if len(ctxs) > 1 and kvstore is None:
         raise MxdlError(NO_KVSTORE)
+    if len(ctxs) > 1 and is_horovod(kvstore):
+        raise MxdlError(f"a Horovod rank trains on one device, got {len(ctxs)}: start one rank per "
+                        "device instead (horovodrun -np N)")
 
 
 def shard(X, y, kvstore):
@@ -105,12 +132,18 @@ def idle_parts(parts, ctxs):
 
 
 def describe_scale_out(kvstore, batch_size, lr, num_samples):
-    """One line saying, for a dist kvstore, this worker's share of the data and what one update is
-    (None without a dist kvstore)."""
-    if not is_distributed(kvstore):
+    """One line saying, for a dist kvstore or Horovod, this process's share of the data and what one
+    update is (None otherwise)."""
+    if not is_sharded(kvstore):
         return None
-    name = _kind(kvstore)
     rank, num_workers = worker_rank(kvstore)
+    if is_horovod(kvstore):
+        return (f"horovod: rank {rank} of {num_workers} trains on {num_samples // num_workers} of the "
+                f"{num_samples} training samples (numbers {rank}, {rank + num_workers}, "
+                f"{rank + 2 * num_workers}, ...); one update = {batch_size} samples x {num_workers} "
+                f"ranks = global batch {batch_size * num_workers}, lr {lr} on its mean gradient "
+                "(averaged by allreduce)")
+    name = _kind(kvstore)
     share = (f"{name}: worker {rank} of {num_workers} trains on {num_samples // num_workers} "
              f"of the {num_samples} training samples (numbers {rank}, {rank + num_workers}, "
              f"{rank + 2 * num_workers}, ...); ")
