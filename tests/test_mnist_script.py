@@ -210,7 +210,7 @@ def test_only_worker_0_writes_outputs(tmp_path, monkeypatch):
     """With a dist kvstore, workers other than rank 0 train but write nothing."""
     import mxdl.demos.mnist_demo
 
-    monkeypatch.setattr(mxdl.demos.mnist_demo, "make_kvstore", lambda name: mx.kv.create("local"))
+    monkeypatch.setattr(mxdl.demos.mnist_demo, "make_kvstore", lambda name, dist=None: mx.kv.create("local"))
     monkeypatch.setattr(mx.kvstore.KVStore, "rank", property(lambda self: 1))
     config = Config(dataset="mnist-t10k", limit=640, num_epochs=1, quiet=True, out=str(tmp_path / "out"),
                     save=str(tmp_path / "saved.params"))
