@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Scale-out on this machine: training samples/s with 1 vs 2 contexts and 1 vs 2 dist_sync workers.
+"""Scale-out on this machine: training samples/s with 1 vs 2 contexts, dist_sync workers and Horovod ranks.
 
     python bench/scale_out.py                 # Fashion-MNIST (60k) if installed, mlp, global batch 256
     python bench/scale_out.py --quick         # smoke test: 1000 mnist-t10k samples, 2 epochs (~25 s)
@@ -16,7 +16,12 @@ accuracies can differ in the third digit; logreg's agree.)  Each runs in its own
   ``device`` kvstore;
 * ``1 worker``      -- ``python -m mxdl.distributed.launch --workers 1 --servers 1``, ``--kvstore dist_sync``;
 * ``2 workers``     -- ``--workers 2``, batch B/2 on each worker;
-* ``2 workers, 1 thread`` -- the same with ``OMP_NUM_THREADS=1`` in every process.
+* ``2 workers, 1 thread`` -- the same with ``OMP_NUM_THREADS=1`` in every process;
+* ``1 rank``        -- ``horovodrun -np 1 --gloo``, ``--dist horovod`` (Horovod's ring-allreduce engine);
+* ``2 ranks``       -- ``horovodrun -np 2 -H localhost:2 --gloo``, batch B/2 on each rank.
+
+The Horovod rows need Horovod (``make horovod``); without it (or with ``--no-horovod``) they are left
+out, with a note on stderr.
 
 samples/s is the epoch's training samples over its seconds (the median over the epochs after the
 first, which pays for hybridization and the kvstore's start; for workers, the slowest worker's
@@ -36,16 +41,36 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
 FASHION = "/usr/share/datasets/fashion-mnist"
 RESULT = "RESULT "  # prefix of a child's one line of JSON on stdout
-# name -> (number of workers or None for one plain process, --ctx, extra environment)
+# name -> (engine, processes that train, --ctx, extra environment); engine: "process" (one plain
+# process), "ps-lite" (dist_sync workers under mxdl.distributed.launch) or "horovod" (horovodrun ranks)
 VARIANTS = {
-    "1 context": (None, "cpu", {}),
-    "2 contexts": (None, "cpu:0,cpu:1", {}),
-    "1 worker": (1, "cpu", {}),
-    "2 workers": (2, "cpu", {}),
-    "2 workers, 1 thread": (2, "cpu", {"OMP_NUM_THREADS": "1"}),
+    "1 context": ("process", 1, "cpu", {}),
+    "2 contexts": ("process", 1, "cpu:0,cpu:1", {}),
+    "1 worker": ("ps-lite", 1, "cpu", {}),
+    "2 workers": ("ps-lite", 2, "cpu", {}),
+    "2 workers, 1 thread": ("ps-lite", 2, "cpu", {"OMP_NUM_THREADS": "1"}),
+    "1 rank": ("horovod", 1, "cpu", {}),
+    "2 ranks": ("horovod", 2, "cpu", {}),
 }
 RATIOS = (("2 contexts", "1 context"), ("1 worker", "1 context"), ("2 workers", "1 worker"),
-          ("2 workers, 1 thread", "1 worker"), ("2 workers", "1 context"))
+          ("2 workers, 1 thread", "1 worker"), ("2 workers", "1 context"),
+          ("1 rank", "1 context"), ("2 ranks", "1 rank"), ("2 ranks", "2 workers"), ("2 ranks", "1 context"))
+
+
+def horovod_available():
+    """Horovod with its MXNet library installed (looked for without importing it or MXNet)."""
+    import glob
+    import importlib.util
+
+    spec = importlib.util.find_spec("horovod")
+    return bool(spec and spec.submodule_search_locations and any(
+        glob.glob(os.path.join(d, "mxnet", "mpi_lib*")) for d in spec.submodule_search_locations))
+
+
+def horovodrun():
+    """The horovodrun beside this Python (a venv's), else the one on PATH."""
+    path = os.path.join(os.path.dirname(sys.executable), "horovodrun")
+    return path if os.path.exists(path) else "horovodrun"
 
 
 # ----------------------------------------------------------------------------- the child
@@ -58,7 +83,8 @@ def run_child(args):
 
     config = Config(model=args.model, dataset=args.dataset, data_dir=args.data_dir, download=False,
                     batch_size=args.batch_size, num_epochs=args.epochs, ctx=args.ctx,
-                    kvstore=args.kvstore, seed=args.seed, shuffle=False, limit=args.limit, quiet=True)
+                    kvstore=args.kvstore, dist=args.dist, seed=args.seed, shuffle=False, limit=args.limit,
+                    quiet=True)
     with launch.fail_fast():  # a failing dist worker must exit, not hang in its kvstore
         result = run(config, log=lambda line: print(line, file=sys.stderr))
         num_train, num_workers = len(result.dataset.train[1]), result.num_workers
@@ -74,17 +100,20 @@ def run_child(args):
 
 def child_command(args, variant):
     """argv and extra environment of one variant: the child itself, or the launcher running it."""
-    num_workers, ctx, env = VARIANTS[variant]
-    batch_size = args.batch_size // (num_workers or 1)  # the same global batch for every variant
+    engine, num_workers, ctx, env = VARIANTS[variant]
+    batch_size = args.batch_size // num_workers  # the same global batch for every variant
     child = [sys.executable, os.path.abspath(__file__), "--child", "--model", args.model,
              "--dataset", args.dataset, "--batch-size", str(batch_size), "--epochs", str(args.epochs),
              "--ctx", ctx, "--seed", str(args.seed),
-             "--kvstore", "device" if num_workers is None else "dist_sync"]
+             "--kvstore", "dist_sync" if engine == "ps-lite" else "device"]
     for flag, value in (("--data-dir", args.data_dir), ("--limit", args.limit)):
         if value is not None:
             child += [flag, str(value)]
-    if num_workers is None:
+    if engine == "process":
         return child, env
+    if engine == "horovod":
+        return [horovodrun(), "-np", str(num_workers), "-H", f"localhost:{num_workers}", "--gloo",
+                "--start-timeout", "60", *child, "--dist", "horovod"], env
     launcher = [sys.executable, "-m", "mxdl.distributed.launch", "--workers", str(num_workers), "--servers", "1",
                 "--timeout", str(args.timeout)]
     for name, value in env.items():
@@ -102,10 +131,11 @@ def run_variant(args, variant):
     except subprocess.TimeoutExpired:
         raise SystemExit(f"{variant}: no result within {args.timeout + 30} s") from None
     wall = time.monotonic() - start
-    # Launcher lines look like "[worker 0] RESULT {...}"; a plain child's like "RESULT {...}".
+    # Launcher lines look like "[worker 0] RESULT {...}", horovodrun's like "[0]<stdout>:RESULT {...}",
+    # a plain child's like "RESULT {...}".
     results = [json.loads(line.split(RESULT, 1)[1]) for line in proc.stdout.splitlines()
                if RESULT in line]
-    expected = VARIANTS[variant][0] or 1
+    expected = VARIANTS[variant][1]
     if proc.returncode != 0 or len(results) != expected:
         raise SystemExit(f"{variant} failed (exit {proc.returncode}, {len(results)} of {expected} "
                          f"results):\n{(proc.stdout + proc.stderr)[-3000:]}")
@@ -120,8 +150,9 @@ def summarise(variant, runs, global_batch):
         times += per_epoch[1:] or per_epoch
     first = runs[0][0][0]
     seconds = statistics.median(times)
-    num_workers, ctx, _ = VARIANTS[variant]
-    return {"kind": "variant", "variant": variant, "workers": num_workers or 0,
+    engine, num_workers, ctx, _ = VARIANTS[variant]
+    return {"kind": "variant", "variant": variant, "engine": engine,
+            "workers": 0 if engine == "process" else num_workers,
             "contexts": len(ctx.split(",")), "threads": first["threads"],
             "global_batch": global_batch, "samples": first["samples"], "seconds_per_epoch": seconds,
             "samples_per_sec": first["samples"] / seconds, "epochs_timed": len(times),
@@ -144,8 +175,10 @@ def format_table(rows, ratio_rows, args):
              "| variant | processes | OMP threads | s/epoch | samples/s | wall s | test acc |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        processes = ("1" if not r["workers"] else
-                     f"{r['workers']} worker{'s' * (r['workers'] > 1)} + 1 server + scheduler")
+        plural = "s" * (r["workers"] > 1)
+        processes = {"process": "1",
+                     "ps-lite": f"{r['workers']} worker{plural} + 1 server + scheduler",
+                     "horovod": f"{r['workers']} rank{plural} (horovodrun --gloo)"}[r["engine"]]
         lines.append(f"| {r['variant']} | {processes} | {r['threads']} | {r['seconds_per_epoch']:.3f} | "
                      f"{r['samples_per_sec']:,.0f} | {r['wall_seconds']:.1f} | {r['test_acc']:.4f} |")
     lines += ["", "| ratio of samples/s | value |", "| --- | ---: |"]
@@ -156,6 +189,10 @@ def format_table(rows, ratio_rows, args):
 def run_benchmark(args, log):
     """Every variant ``args.rounds`` times, rotating the order each round; returns (rows, ratios)."""
     variants = list(VARIANTS)
+    if args.no_horovod or not horovod_available():
+        variants = [v for v in variants if VARIANTS[v][0] != "horovod"]
+        log("no Horovod rows: " + ("--no-horovod" if args.no_horovod else
+                                   "Horovod is not installed (make horovod builds it)"))
     runs = {variant: [] for variant in variants}
     for round_index in range(args.rounds):
         shift = round_index % len(variants)
@@ -189,9 +226,11 @@ def build_parser():
     arg("--seed", type=int, default=1)
     arg("--timeout", type=float, default=600.0, help="seconds any one run may take")
     arg("--json", metavar="FILE", help="also write the JSON lines to FILE")
+    arg("--no-horovod", action="store_true", help="leave out the Horovod rows (they need make horovod)")
     arg("--child", action="store_true", help=argparse.SUPPRESS)
     arg("--ctx", default="cpu", help=argparse.SUPPRESS)
     arg("--kvstore", default="device", help=argparse.SUPPRESS)
+    arg("--dist", default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -206,7 +245,7 @@ def parse_args(argv=None):
         if args.dataset == "fashion-mnist" and args.data_dir is None:
             args.data_dir = FASHION
     if args.batch_size < 2 or args.batch_size % 2:
-        parser.error("--batch-size must be even (it is split over 2 contexts or 2 workers)")
+        parser.error("--batch-size must be even (it is split over 2 contexts, workers or ranks)")
     if min(args.epochs, args.rounds) < 1:
         parser.error("--epochs and --rounds must be >= 1")
     return args

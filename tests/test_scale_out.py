@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from mxdl.distributed import launch as L
+from mxdl.distributed.horovod import available as horovod_available
 from mxdl.demos.mnist_demo import params_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,12 +177,14 @@ def test_no_shuffle_flag_and_rank_save_paths(script):
 def test_bench_quick_reports_samples_per_second_ratios(tmp_path):
     json_path = tmp_path / "scale_out.jsonl"
     run = subprocess.run([sys.executable, str(BENCH), "--quick", "--json", str(json_path)], check=False,
-                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     rows = [json.loads(line) for line in json_path.read_text().splitlines()]
     assert rows == [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     variants = {r["variant"]: r for r in rows if r["kind"] == "variant"}
-    assert list(variants) == ["1 context", "2 contexts", "1 worker", "2 workers", "2 workers, 1 thread"]
+    with_horovod = horovod_available()   # its rows need make horovod
+    assert list(variants) == ["1 context", "2 contexts", "1 worker", "2 workers", "2 workers, 1 thread",
+                              *(["1 rank", "2 ranks"] if with_horovod else [])]
     assert all(r["samples_per_sec"] > 0 and r["samples"] == 1000 for r in variants.values())
     # the same updates in every variant: the same net, so the same test accuracy
     accuracies = [r["test_acc"] for r in variants.values()]
@@ -191,4 +194,10 @@ def test_bench_quick_reports_samples_per_second_ratios(tmp_path):
         variants["2 contexts"]["samples_per_sec"] / variants["1 context"]["samples_per_sec"])
     assert "2 workers / 1 worker" in ratios
     assert "| 2 workers | 2 workers + 1 server + scheduler |" in run.stdout
+    if with_horovod:
+        assert ratios["2 ranks / 2 workers"] == pytest.approx(
+            variants["2 ranks"]["samples_per_sec"] / variants["2 workers"]["samples_per_sec"])
+        assert "| 2 ranks | 2 ranks (horovodrun --gloo) |" in run.stdout
+    else:
+        assert "no Horovod rows: Horovod is not installed" in run.stderr
     assert processes_mentioning(str(BENCH)) == []

@@ -121,11 +121,13 @@ def shard(X, y, rank, size):
     return X[rank:used:size], y[rank:used:size]
 
 
-def make_trainer(net, lr, *, momentum=0.0, wd=0.0):
+def make_trainer(net, lr, *, momentum=0.0, wd=0.0, lean=True):
     """Rank 0's parameters on every rank, and an SGD ``hvd.DistributedTrainer`` for them.
 
     Call :func:`init` first, and ``trainer.step(b)`` with this rank's batch size ``b``: the trainer
     sums the ranks' gradients and divides by ``b`` times the number of ranks, the global batch.
+    ``lean``: the trainer also updates plain SGD with one operator call per parameter, as
+    :class:`mxdl.engine.SGDTrainer` does (the same numbers; False: Gluon's own update).
     """
     hvd = _hvd()
     params = net.collect_params()
@@ -135,7 +137,17 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0):
         optimizer_params["momentum"] = momentum
     if wd:
         optimizer_params["wd"] = wd
-    return hvd.DistributedTrainer(params, "sgd", optimizer_params)
+    kind = _lean_trainer_class(hvd) if lean else hvd.DistributedTrainer
+    return kind(params, "sgd", optimizer_params)
+
+
+def _lean_trainer_class(hvd):
+    from ..engine import SGDTrainer  # pylint: disable=import-outside-toplevel  (imports MXNet)
+
+    class LeanDistributedTrainer(hvd.DistributedTrainer, SGDTrainer):
+        """Horovod's ``step`` (allreduce of the gradients), then SGDTrainer's one-call SGD update."""
+
+    return LeanDistributedTrainer
 
 
 def refuse_horovod_kvstore(kvstore):
