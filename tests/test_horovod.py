@@ -94,7 +94,7 @@ def test_without_horovod_installed_init_says_how_to_get_it(monkeypatch):
 def test_outside_horovodrun_init_says_how_to_launch(need_horovod, monkeypatch):
     for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(MxdlError, match=r"started by horovodrun, e\.g\. 'horovodrun -np 2 --gloo"):
+    with pytest.raises(MxdlError, match=r"started by horovodrun, e\.g\. 'horovodrun -np 2 -H localhost:2 --gloo python -m mxdl"):
         horovod.init()
     # ... before loading Horovod's library: this process may still import torch (see available()).
     assert "horovod.mxnet" not in sys.modules
@@ -108,7 +108,7 @@ def test_mxnets_horovod_kvstore_is_refused():
     with pytest.raises(MxdlError, match="kvstore 'horovod' does not share gradients"):
         make_trainer(net, 0.1, kvstore="horovod")
     data = (np.zeros((4, 1, 28, 28), "float32"), np.zeros(4, "float32"))
-    with pytest.raises(MxdlError, match="use dist='horovod'"):
+    with pytest.raises(MxdlError, match=r"use --dist horovod, or fit\(\.\.\., kvstore=mxdl"):
         fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), data, num_epochs=1, batch_size=2, lr=0.1,
             kvstore="horovod")
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore="horovod")

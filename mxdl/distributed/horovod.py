@@ -37,11 +37,11 @@ NOT_INSTALLED = ("--dist horovod needs Horovod, which is not installed: build it
                  "with 'make horovod' (see the README's Horovod section)")
 NOT_IMPORTABLE = ("--dist horovod needs Horovod's MXNet support, which is installed but cannot be imported "
                   "({}): rebuild it against this mxnet with 'make horovod'")
-NOT_LAUNCHED = ("--dist horovod needs processes started by horovodrun, e.g. 'horovodrun -np 2 --gloo "
-                "python scripts/mnist.py --dist horovod'")
+NOT_LAUNCHED = ("--dist horovod needs processes started by horovodrun, e.g. 'horovodrun -np 2 -H "
+                "localhost:2 --gloo python -m mxdl.commands.mnist --dist horovod'")
 KVSTORE_HOROVOD = ("kvstore 'horovod' does not share gradients in MXNet 1.9.1 (the ranks would train "
-                   "apart with no error): use dist='horovod' (--dist horovod), which trains with "
-                   "hvd.DistributedTrainer")
+                   "apart with no error): use --dist horovod, or fit(..., kvstore=mxdl.distributed."
+                   "horovod.init()), which train with hvd.DistributedTrainer")
 
 
 def available():
