@@ -41,5 +41,9 @@ class ContextError(MxdlError):
     """A device (``cpu``/``gpu``) specification is malformed or names a device that is not there."""
 
 
+class FileError(MxdlError):
+    """A file or folder cannot be written or read; the message names the path and the system's reason."""
+
+
 class DivergedError(MxdlError):
     """The cost became NaN or infinite during training (usually: the learning rate is too high)."""

@@ -422,3 +422,45 @@ def test_to_X_scales_once_to_float32_in_unit_range():
     np.testing.assert_array_equal(X[0, 0], np.array([[0, 0.2], [1, 0.4]], dtype=np.float32))
     assert data.to_X(images[0]).shape == (1, 1, 2, 2)
     assert data.to_y(np.array([3, 9], dtype=np.uint8)).dtype == np.int32
+
+
+def test_download_checksum_covers_every_gzip_member(tmp_path):
+    """A file with an extra gzip member is not the file of the checksum: the reader would read it."""
+    payload = _idx_bytes(np.arange(10))
+    source = tmp_path / "served.gz"
+    source.write_bytes(gzip.compress(payload) + gzip.compress(b"\0" * 100))
+    target = tmp_path / "cache" / "labels.gz"
+    with pytest.raises(data.ChecksumError, match="not the expected file"):
+        data.download_file(source.as_uri(), target, sha256=hashlib.sha256(payload).hexdigest(),
+                           progress=False)
+    assert not target.parent.exists() or list(target.parent.iterdir()) == []
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(source.read_bytes())  # put there by hand: the reader refuses it too
+    with pytest.raises(DataError, match="unexpected bytes"):
+        data.read_idx(target)
+
+
+def test_download_has_a_deadline_for_the_whole_file(tmp_path, monkeypatch):
+    """A server that trickles one byte per read (each read well inside the timeout) is given up on."""
+    clock = [0.0]
+
+    class Trickle:
+        headers = {}
+
+        def read1(self, n):
+            clock[0] += 5.0  # every byte takes 5 s: never a timeout, but no end either
+            return b"\x1f"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(download_module, "_urlopen", lambda url, timeout: Trickle())
+    monkeypatch.setattr(download_module.time, "monotonic", lambda: clock[0])
+    target = tmp_path / "cache" / "labels.gz"
+    with pytest.raises(data.DownloadError, match="took longer than 600 s"):
+        data.download_file("http://mirror/labels.gz", target, sha256="0" * 64, progress=False)
+    assert clock[0] <= download_module.DEADLINE + 5.0
+    assert list(target.parent.iterdir()) == []

@@ -95,3 +95,61 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "p.params").stat().st_mode & 0o777 == 0o644
+
+
+def test_atomic_write_writes_through_symlinks_and_keeps_the_mode(tmp_path):
+    target, link = tmp_path / "target.txt", tmp_path / "link.txt"
+    target.write_text("old")
+    target.chmod(0o600)
+    link.symlink_to(target)
+    with utils.atomic_write(link, "w") as f:
+        f.write("new")
+    assert link.is_symlink() and target.read_text() == "new"
+    assert (target.stat().st_mode & 0o777) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["link.txt", "target.txt"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_atomic_write_refuses_special_files(tmp_path, kind):
+    path = tmp_path / kind
+    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    with pytest.raises(MxdlError, match=f"cannot write {path}: it is a"):
+        with utils.atomic_write(path, "w") as f:
+            f.write("new")
+    assert (path.is_fifo() if kind == "fifo" else path.is_dir())
+    assert os.listdir(tmp_path) == [kind]
+
+
+def test_file_system_errors_are_one_line_naming_the_path(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(MxdlError, match=f"cannot write {blocker}/out.txt: "):
+        with utils.atomic_write(blocker / "out.txt", "w") as f:
+            f.write("new")
+    with pytest.raises(MxdlError, match="File name too long"):
+        with utils.atomic_write(tmp_path / ("x" * 300), "w") as f:
+            f.write("new")
+
+
+def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".out.txt.{utils._HOST}-{dead}.abc.tmp"
+    live = tmp_path / f".out.txt.{utils._HOST}-{os.getpid()}.abc.tmp"  # a writer still running
+    old = tmp_path / ".out.txt.otherhost-1.abc.tmp"  # another host's, untouched for two days
+    for path in (stale, live, old):
+        path.write_text("half")
+    os.utime(old, (0, 0))
+    with utils.atomic_write(tmp_path / "out.txt", "w") as f:
+        f.write("new")
+    assert sorted(os.listdir(tmp_path)) == sorted([live.name, "out.txt"])
+
+
+def test_non_finite_params_are_a_bad_file(tmp_path):
+    net = _net()
+    net.weight.data()[0, 0] = float("nan")
+    utils.save_params(net, tmp_path / "p.params")
+    with pytest.raises(MxdlError, match="p.params is bad: .*1 NaN or infinite"):
+        utils.load_params(_net(), tmp_path / "p.params")

@@ -6,13 +6,14 @@
 Pictures (PNG/JPEG, any size) are prepared as MNIST's digits were: grey, white on black, cropped to
 the digit, scaled to fit 20x20 and centred by mass in 28x28 (``--no-center``: only padded to a square
 and resized to 28x28).  ``--idx`` takes samples from an IDX image file, used as they are.  One line
-per input: the predicted class and its probability.
+per input: the predicted class and its probability.  A picture that cannot be read does not stop
+the others: they are printed, then one error line names the bad ones, and the exit code is 1.
 """
 import numpy as np
 
 from .. import cli
 from ..config import DEFAULT_DEVICE
-from ..data import DATASETS, load_images, read_images, to_X
+from ..data import DATASETS, load_each, read_images, to_X
 from ..data.sources import get_spec
 from ..errors import MxdlError
 from ..models import list_models
@@ -36,11 +37,15 @@ def build_parser():
 
 
 def read_inputs(args):
-    """``(names, X)``: a name for each input and X of shape (N, 1, 28, 28) in [0, 1]."""
-    names, parts = [], []
-    if args.images:
-        names += args.images
-        parts.append(load_images(args.images, mnist_style=not args.no_center))
+    """``(names, X, bad)``: a name for each input, X of shape (N, 1, 28, 28) in [0, 1] (None if no
+    input could be read) and the error message of each picture that could not be read."""
+    names, parts, bad = [], [], []
+    for path, X in load_each(args.images, mnist_style=not args.no_center):
+        if isinstance(X, MxdlError):
+            bad.append(str(X))
+        else:
+            names.append(path)
+            parts.append(X)
     if args.idx:
         images = read_images(args.idx)
         bad = [i for i in args.index if i >= len(images)]
@@ -49,7 +54,7 @@ def read_inputs(args):
                             f"(indices 0..{len(images) - 1})")
         names += [f"{args.idx}[{i}]" for i in args.index]
         parts.append(to_X(images[args.index]))
-    return names, np.concatenate(parts)
+    return names, (np.concatenate(parts) if parts else None), bad
 
 
 def describe(name, label, probability, classes):
@@ -76,10 +81,14 @@ def _main(argv):
         parser.error("--idx FILE and --index I [I ...] go together")
     classes = get_spec(args.dataset).classes
     net = load_trained(args.model, args.params, ctx=parse_ctx(args.ctx))
-    names, X = read_inputs(args)
-    labels, probabilities = classify(net, X)
-    for name, label, probability in zip(names, labels, probabilities):
-        print(describe(name, label, probability, classes))
+    names, X, bad = read_inputs(args)
+    if X is not None:  # the good inputs are classified even when others are bad
+        labels, probabilities = classify(net, X)
+        for name, label, probability in zip(names, labels, probabilities):
+            print(describe(name, label, probability, classes), flush=True)
+    if bad:
+        raise MxdlError(f"{len(bad)} of {len(bad) + len(names)} inputs could not be classified: "
+                        + "; ".join(bad))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from .checksums import SHA256, sha256_uncompressed
 from .datasets import Dataset, check_data_dir, load_dataset, load_dataset_or_fallback, to_X, to_y
 from .download import download_file, mirror_url
 from .idx import read_idx, read_images, read_labels, read_pair, write_idx
-from .images import load_images
+from .images import load_each, load_images
 from .sources import DATASETS, FILE_NAMES, cache_dir, find_files, mxnet_home, search_dirs
 
 __all__ = [
@@ -35,5 +35,5 @@ __all__ = [
     "find_files", "search_dirs", "cache_dir", "mxnet_home", "FILE_NAMES",
     "download_file", "mirror_url", "SHA256", "sha256_uncompressed",
     "DataError", "DataNotFoundError", "DownloadError", "ChecksumError",
-    "load_images",
+    "load_images", "load_each",
 ]

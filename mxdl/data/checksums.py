@@ -28,6 +28,7 @@ files have them.
                    236021d52f1e40852b06a4c3008d8de8aef1e40b, t10k-images 626ed6a7c06dd17c0eec72fa3be1740f146a2863,
                    t10k-labels 17f9ab60e7257a1620f4ad76bbbaf857c3920701
 """
+import gzip
 import hashlib
 import os
 import zlib
@@ -51,39 +52,27 @@ SHA256 = {
 }
 
 
-class UncompressedHash:
-    """A running sha256 of a file's uncompressed bytes, fed the file's bytes chunk by chunk.
+def sha256_of(f, gz, chunk_size=1 << 20):
+    """The sha256 of what the IDX reader reads from open binary file ``f``: gunzipped if ``gz``.
 
-    ``gz=True`` gunzips on the fly, so a download can be checked while it is written (no second pass).
+    Both use Python's gzip module, so every gzip member the reader would inflate is hashed, and
+    nothing else (a file with an extra member has another checksum). Raises zlib.error, EOFError or
+    gzip.BadGzipFile (an OSError) when the gzip stream is corrupt or cut short.
     """
-
-    def __init__(self, gz):
-        self._sha256 = hashlib.sha256()
-        # 16 + MAX_WBITS: expect a gzip header and trailer (and check the trailer's CRC).
-        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gz else None
-
-    def update(self, chunk):
-        self._sha256.update(self._inflate.decompress(chunk) if self._inflate else chunk)
-
-    def hexdigest(self):
-        """The sha256; raises zlib.error / EOFError if the gzip stream was corrupt or cut short."""
-        if self._inflate is not None:
-            self._sha256.update(self._inflate.flush())
-            if not self._inflate.eof:
-                raise EOFError("compressed data ended before the end of the gzip stream")
-        return self._sha256.hexdigest()
+    digest = hashlib.sha256()
+    stream = gzip.GzipFile(fileobj=f, mode="rb") if gz else f
+    for chunk in iter(lambda: stream.read(chunk_size), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sha256_uncompressed(path, chunk_size=1 << 20):
     """The sha256 of ``path``'s uncompressed contents (gunzipped if the name ends in ``.gz``)."""
     path = os.fspath(path)
-    digest = UncompressedHash(gz=path.endswith(".gz"))
     try:
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(chunk_size), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    except (zlib.error, EOFError) as err:
+            return sha256_of(f, path.endswith(".gz"), chunk_size)
+    except (zlib.error, EOFError, gzip.BadGzipFile) as err:
         raise DataError(f"{path} is not a valid gzip file ({err}): it is truncated or corrupt") from None
     except OSError as err:
         raise DataError(f"cannot read {path}: {err.strerror or err}") from None

@@ -3,11 +3,13 @@
 Lesson: the MNIST demo downloads its data the way ``mxnet.gluon.data.vision.MNIST`` does -- from
 ``$MXNET_GLUON_REPO/gluon/dataset/<name>/<file>.gz`` into ``$MXNET_HOME/datasets/<name>`` -- so the
 two share one cache. A download is written to a temporary file beside its target and renamed into
-place only after the sha256 of its uncompressed contents matched: an interrupted or wrong download
-leaves nothing behind.
+place only after the sha256 of its uncompressed contents matched: an interrupted (even by SIGTERM),
+stalled or wrong download leaves nothing behind, and temporary files of killed runs are removed.
 """
+import gzip
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -16,12 +18,13 @@ from tqdm import tqdm
 
 from ..errors import ChecksumError, DownloadError
 from ..utils import atomic_write
-from .checksums import UncompressedHash
+from .checksums import sha256_of
 
 # The default of mxnet.gluon.utils._get_repo_url() in MXNet 1.9.1; MXNET_GLUON_REPO overrides it
 # (for MXNet too), e.g. to point at a local mirror.
 GLUON_REPO = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/"
 TIMEOUT = 10.0  # seconds without an answer before a download gives up (offline: fail fast)
+DEADLINE = 600.0  # seconds for a whole file (MNIST's largest is 9.9 MB: 17 kB/s is enough)
 _CHUNK = 1 << 16
 
 # The function that opens URLs. Tests replace it (monkeypatch) so that they never reach the network.
@@ -34,35 +37,49 @@ def mirror_url(namespace, filename):
     return f"{repo.rstrip('/')}/gluon/dataset/{namespace}/{filename}"
 
 
-def download_file(url, path, *, sha256, timeout=TIMEOUT, progress=True):
+def _reader(response):
+    """A function reading the next chunk as soon as any bytes arrive (not once 64 KiB are in)."""
+    read = getattr(response, "read1", None) or response.read
+    return lambda: read(_CHUNK)
+
+
+def download_file(url, path, *, sha256, timeout=TIMEOUT, deadline=DEADLINE, progress=True):
     """Download ``url`` to ``path`` atomically, accepting it only if its uncompressed sha256 matches.
 
-    ``path`` ending in ``.gz`` means the download is gzip: it is checked by gunzipping on the fly,
-    and stored as downloaded. Raises :class:`DownloadError` when the download fails, and
-    :class:`ChecksumError` when the contents are wrong; in both cases ``path`` is left as it was.
+    ``path`` ending in ``.gz`` means the download is gzip: it is checked by gunzipping it as the IDX
+    reader will (every gzip member), and stored as downloaded. ``timeout`` bounds each wait for the
+    server, ``deadline`` the whole download (a server that trickles a byte at a time fails too).
+    Raises :class:`DownloadError` when the download fails, and :class:`ChecksumError` when the
+    contents are wrong; in both cases ``path`` is left as it was and no temporary file remains.
     """
     path = os.fspath(path)
-    digest = UncompressedHash(gz=path.endswith(".gz"))
+    give_up = time.monotonic() + deadline
     try:
-        with _urlopen(url, timeout=timeout) as response, atomic_write(path, "wb") as f:
+        with _urlopen(url, timeout=timeout) as response, atomic_write(path, "w+b") as f:
             size = response.headers.get("Content-Length") if response.headers else None
             with tqdm(total=int(size) if size else None, unit="B", unit_scale=True,
                       unit_divisor=1024, desc=os.path.basename(path), disable=not progress,
                       leave=False) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                for chunk in iter(_reader(response), b""):
                     f.write(chunk)
-                    digest.update(chunk)
                     bar.update(len(chunk))
-            actual = digest.hexdigest()
+                    if time.monotonic() > give_up:
+                        raise DownloadError(f"download of {url} took longer than {deadline:g} s "
+                                            "(a slow or stalled server); nothing was saved")
+            f.flush()
+            f.seek(0)
+            actual = sha256_of(f, gz=path.endswith(".gz"))
             if actual != sha256:
                 # Raised inside atomic_write: the temporary file is removed, ``path`` untouched.
                 raise ChecksumError(f"download of {url} is not the expected file: sha256 of its "
                                     f"uncompressed contents is {actual}, expected {sha256}; nothing "
                                     "was saved (a broken mirror or proxy? set MXNET_GLUON_REPO to "
                                     "another mirror, or get the files yourself and pass --data-dir)")
-    except (zlib.error, EOFError) as err:
+    except (zlib.error, EOFError, gzip.BadGzipFile) as err:
         raise ChecksumError(f"download of {url} is not a valid gzip file ({err}); nothing was "
                             "saved") from None
-    except (urllib.error.URLError, socket.timeout, OSError, ValueError) as err:
+    except (urllib.error.URLError, socket.timeout, ValueError) as err:
         reason = getattr(err, "reason", None) or err
         raise DownloadError(f"download of {url} failed: {reason}") from None
+    except OSError as err:  # a network error (file-system errors are FileErrors, raised as they are)
+        raise DownloadError(f"download of {url} failed: {err.strerror or err}") from None

@@ -15,7 +15,9 @@ So an image file (d = 3: count, rows, columns) starts with the magic number 0x00
 a label file (d = 1: count) with 0x00000801 = 2049. A path ending in ``.gz`` is gzip-compressed.
 """
 import gzip
+import math
 import os
+import stat
 import struct
 import zlib
 
@@ -32,17 +34,51 @@ NUM_CLASSES = 10
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path):
-    """The file's contents, gunzipped if its name ends in ``.gz``."""
+# Deflate cannot compress better than about 1032:1 (RFC 1951: a 258-byte match in at most ~2 bits),
+# so a .gz file of S bytes cannot hold more than this many times S bytes of data.
+MAX_GZIP_RATIO = 1032
+
+
+def _available_memory():
+    """Bytes of memory available to a new allocation (MemAvailable), or None where unknown."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_regular_file(path, what="file"):
+    """Refuse, with one line, a path that is missing or is not a regular file (a FIFO would hang a read)."""
+    try:
+        info = os.stat(path)
     except OSError as err:
-        raise DataError(f"cannot read {path}: {err.strerror or err}") from None
-    if not os.fspath(path).endswith(".gz"):
-        return data
+        raise DataError(f"cannot read {what} {path}: {err.strerror or err}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO or device?)"
+        raise DataError(f"cannot read {what} {path}: it is {kind}; give a regular file")
+
+
+def _open(path):
+    """``(stream, raw file, size, gz)``: ``path`` opened for reading, gunzipped on the fly if ``.gz``."""
+    check_regular_file(path, "IDX file")
     try:
-        return gzip.decompress(data)
+        f = open(path, "rb")
+        size = os.fstat(f.fileno()).st_size
+    except OSError as err:
+        raise DataError(f"cannot read IDX file {path}: {err.strerror or err}") from None
+    if os.fspath(path).endswith(".gz"):
+        return gzip.GzipFile(fileobj=f, mode="rb"), f, size, True
+    return f, f, size, False
+
+
+def _read(stream, n, path):
+    """Read ``n`` bytes, or fewer at the end of the data; gzip damage is a DataError naming ``path``."""
+    try:
+        return stream.read(n)
     except (OSError, EOFError, zlib.error) as err:
         # BadGzipFile (an OSError) for a wrong header, EOFError for a cut-off file, zlib.error for
         # corrupt compressed data.
@@ -50,36 +86,65 @@ def _read_bytes(path):
                         "download or copy it again") from None
 
 
-def read_idx(path):
-    """Read an unsigned-byte IDX file (raw, or gzip if ``path`` ends in ``.gz``) as a uint8 array.
-
-    The header's sizes must account for every byte: a short file is reported as truncated, a long
-    one as having trailing bytes. Raises :class:`~mxdl.errors.DataError` naming ``path``.
-    """
-    data = _read_bytes(path)
+def _check_header(path, data):
+    """``ndim`` from the 4-byte magic, or a DataError saying what the file is instead."""
     if len(data) < 4:
         raise DataError(f"{path} is truncated: {len(data)} bytes, too short for an IDX header")
-    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
-    magic = int.from_bytes(data[:4], "big")
+    zero, dtype, ndim = struct.unpack(">HBB", data)
     if zero != 0 or dtype != UBYTE or ndim == 0:
+        magic = int.from_bytes(data, "big")
         hint = (" (it looks gzip-compressed: name it *.gz)" if data[:2] == _GZIP_MAGIC else "")
         raise DataError(f"{path} is not an unsigned-byte IDX file: bad magic number {magic} "
                         f"(expected {IMAGES_MAGIC} for images or {LABELS_MAGIC} for labels){hint}")
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
-        raise DataError(f"{path} is truncated: its {ndim}-dimension IDX header needs {header_size} "
-                        f"bytes, the file has {len(data)}")
-    shape = struct.unpack(f">{ndim}I", data[4:header_size])
-    expected = int(np.prod(shape, dtype=np.int64))
-    found = len(data) - header_size
-    if found < expected:
-        raise DataError(f"{path} is truncated: its header promises shape {shape} = {expected} bytes "
-                        f"of data but the file holds {found}; download or copy it again")
-    if found > expected:
-        raise DataError(f"{path} is corrupt: {found - expected} unexpected bytes after the {shape} "
-                        "array its header describes")
+    return ndim
+
+
+def _check_size(path, shape, expected, size, gz):
+    """Refuse a header that asks for more data than the file can hold, before reading the data."""
+    header = f"{path} is truncated or corrupt: its header promises shape {shape} = {expected:,} bytes"
+    if not gz and expected > size:
+        raise DataError(f"{header} of data but the file holds {size:,} bytes in all; download or "
+                        "copy it again")
+    if gz and expected > MAX_GZIP_RATIO * size:
+        raise DataError(f"{header}, more than a {size:,}-byte .gz file can hold (gzip compresses at "
+                        f"most {MAX_GZIP_RATIO}:1); download or copy it again")
+    available = _available_memory()
+    if available is not None and expected > available:
+        raise DataError(f"{path}: its header promises shape {shape} = {expected:,} bytes, more than "
+                        f"the {available:,} bytes of memory available; is it the right file?")
+
+
+def read_idx(path):
+    """Read an unsigned-byte IDX file (raw, or gzip if ``path`` ends in ``.gz``) as a uint8 array.
+
+    The header is read first and the sizes it promises are checked against what the file can hold
+    before the data is read (or inflated), so a corrupt header or a .gz bomb is refused early.  The
+    sizes must account for every byte: a short file is reported as truncated, a long one as having
+    trailing bytes. Raises :class:`~mxdl.errors.DataError` naming ``path``.
+    """
+    stream, raw, size, gz = _open(path)
+    with raw, stream:
+        ndim = _check_header(path, _read(stream, 4, path))
+        header_size = 4 + 4 * ndim
+        sizes = _read(stream, 4 * ndim, path)
+        if len(sizes) < 4 * ndim:
+            raise DataError(f"{path} is truncated: its {ndim}-dimension IDX header needs "
+                            f"{header_size} bytes, the file has {4 + len(sizes)}")
+        shape = struct.unpack(f">{ndim}I", sizes)
+        expected = math.prod(shape)  # a Python int: no overflow, whatever the header says
+        _check_size(path, shape, expected, size, gz)
+        data = _read(stream, expected, path)
+        if len(data) < expected:
+            raise DataError(f"{path} is truncated: its header promises shape {shape} = {expected:,} "
+                            f"bytes of data but the file holds {len(data):,}; download or copy it "
+                            "again")
+        extra = len(_read(stream, 1 << 16, path))  # read a little more, never the whole rest
+        if extra:
+            more = "" if gz else f"{size - header_size - expected:,} "
+            raise DataError(f"{path} is corrupt: {more}unexpected bytes after the {shape} array its "
+                            "header describes")
     # Copy so that callers get an ordinary writable array, not a view of an immutable bytes object.
-    return np.frombuffer(data, dtype=np.uint8, count=expected, offset=header_size).reshape(shape).copy()
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
 
 
 def write_idx(path, array):

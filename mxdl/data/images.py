@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError
-from .idx import IMAGE_SHAPE
+from .idx import IMAGE_SHAPE, check_regular_file
 
 BOX = 20  # MNIST digits were scaled to fit a 20x20 box ...
 CENTRE = (14.0, 14.0)  # ... with the centre of mass (row, column) here: the mean over real MNIST
@@ -28,6 +28,9 @@ MIN_CONTRAST = 0.1  # below this (as a fraction of white) a picture holds no dig
 
 def _read_grey(path):
     """The picture at ``path`` as a PIL greyscale image ("L"), transparency flattened onto white."""
+    if not os.path.lexists(path):
+        raise DataError(f"image {path} does not exist")
+    check_regular_file(path, "image")  # a FIFO would hang Image.open
     try:
         with Image.open(path) as image:
             image.load()
@@ -110,6 +113,11 @@ def _mnist_style(grey, path):
     return _centre_by_mass(_fit_box(_crop_to_ink(_ink(grey, path))))
 
 
+def _prepare(path, mnist_style):
+    grey = _read_grey(path)
+    return _mnist_style(grey, path) if mnist_style else _resized(grey)
+
+
 def load_images(paths, mnist_style=True):
     """Read PNG/JPEG pictures of any size as float32 X of shape (N, 1, 28, 28) in [0, 1].
 
@@ -118,15 +126,27 @@ def load_images(paths, mnist_style=True):
     default) each digit is then cropped, scaled to fit 20x20 and centred by mass in 28x28, as MNIST's
     digits were; without it the picture is only padded to a square and resized.  ``paths`` is one
     path or a list of them.  Raises :class:`~mxdl.errors.DataError` naming a missing, unreadable or
-    (with ``mnist_style``) blank file.
+    (with ``mnist_style``) blank file; :func:`load_each` reads the others despite a bad one.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
     if not paths:
         raise DataError("no image files given")
-    if mnist_style:
-        X = np.stack([_mnist_style(_read_grey(path), path) for path in paths])
-    else:
-        X = np.stack([_resized(_read_grey(path)) for path in paths])
+    X = np.stack([_prepare(path, mnist_style) for path in paths])
     return X[:, np.newaxis, :, :].astype(np.float32)
+
+
+def load_each(paths, mnist_style=True):
+    """``[(path, X or DataError), ...]``: each picture read as :func:`load_images` would, one by one.
+
+    X has shape (1, 1, 28, 28); a picture that cannot be read gives its :class:`DataError` instead,
+    so that one bad file does not stop the others from being classified.
+    """
+    results = []
+    for path in paths:
+        try:
+            results.append((path, _prepare(path, mnist_style)[np.newaxis, np.newaxis].astype(np.float32)))
+        except DataError as err:
+            results.append((path, err))
+    return results

@@ -129,16 +129,28 @@ def files_in(directory, roles=ALL_ROLES):
 def locate(name, data_dir=None, download=False, progress=True):
     """Find (or, with ``download=True``, download) dataset ``name``'s files.
 
+    A ``data_dir`` that is given must hold the files: another copy is then never used silently, nor
+    is one downloaded (the error names the other copy, if there is one).
+
     Returns ``(files, where)``: ``{role: path}`` and a human-readable description of the place.
     Raises :class:`DataNotFoundError` with the full list of places searched and ways to get the files.
     """
     spec = get_spec(name)
     places = search_dirs(name, data_dir)
-    for directory, what in places:
-        files = files_in(directory, spec.roles)
-        if files is not None:
-            return files, f"{directory} ({what})"
     searched = [directory for directory, _ in places]
+    found = [(directory, what, files) for directory, what in places
+             for files in [files_in(directory, spec.roles)] if files is not None]
+    if data_dir is not None and (not found or found[0][0] != places[0][0]):
+        # A directory you named that lacks the files is your mistake to hear about: never silently
+        # read another copy (or download one) instead.
+        message = not_found_message(spec, places[:1] if found else places, named=True)
+        if found:
+            message += (f". Another copy is in {found[0][0]} ({found[0][1]}): pass --data-dir "
+                        f"{found[0][0]} or leave --data-dir out to use it")
+        raise DataNotFoundError(message, searched=searched)
+    if found:
+        directory, what, files = found[0]
+        return files, f"{directory} ({what})"
     if not download or spec.mirror is None:
         raise DataNotFoundError(not_found_message(spec, places), searched=searched)
     try:
@@ -168,13 +180,19 @@ def _missing(directory, roles):
     return f"; it lacks {', '.join(lacking)}"
 
 
-def not_found_message(spec, places, download_error=None):
-    """One line: which files were expected where, why no download, and every way to get them."""
+def not_found_message(spec, places, download_error=None, named=False):
+    """One line: which files were expected where, why no download, and every way to get them.
+
+    ``named``: ``places`` starts with the directory the user named (``--data-dir``).
+    """
     needed = ", ".join(FILE_NAMES[role] for role in spec.roles)
     searched = ", ".join(f"{directory} ({what}{_missing(directory, spec.roles)})"
                          for directory, what in places)
     message = (f"{spec.title} not found: need the files {needed} (each raw or .gz) together in "
                f"one of: {searched}")
+    if named and len(places) == 1:
+        return (f"{spec.title} not found in the directory you named: need the files {needed} (each "
+                f"raw or .gz) together in {searched}")
     if download_error:
         message += f"; {download_error}"
     ways = ["pass --data-dir DIR (data_dir=DIR) naming a directory that holds them"]
