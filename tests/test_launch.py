@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mxdl.distributed import hosts as H
 from mxdl.distributed import launch as L
+from mxdl.distributed import output as O
+from mxdl.distributed import supervisor as S
+from mxdl.distributed import watchdog as W
 from mxdl.errors import MxdlError
 
 import dist_worker  # tests/dist_worker.py: what every worker runs
@@ -83,7 +87,7 @@ def test_dist_sync_workers_train_the_same_net(tmp_path, capsys, flags, env):
     assert sum(line.startswith("[worker 1] rank ") for line in lines) == 1
     assert all(line.startswith(("[worker ", "[server ", "[scheduler] ")) for line in lines)
     assert "Barrier count" not in captured.out
-    assert "all 2 workers and 1 servers connected" in captured.err
+    assert "all 2 workers and 1 server connected" in captured.err
 
 
 @pytest.mark.parametrize("flag, code, message", [
@@ -111,8 +115,8 @@ def test_startup_timeout_stops_workers_that_never_connect(capsys):
                     num_workers=2, num_servers=1, timeout=BOUND, env=ENV, startup_timeout=3)
     seconds = time.monotonic() - start
     captured = capsys.readouterr()
-    assert code == L.TIMEOUT_EXIT_CODE
-    assert 3 <= seconds < 3 + L.STOP_GRACE + 10
+    assert code == S.TIMEOUT_EXIT_CODE
+    assert 3 <= seconds < 3 + W.STOP_GRACE + 10
     assert "start-up timed out" in captured.err and "within 3 s" in captured.err
     assert "[worker 0] sleeping" in captured.out and "[worker 1] sleeping" in captured.out
 
@@ -125,8 +129,8 @@ def test_overall_timeout_stops_a_hung_job(capsys):
     code = L.launch([sys.executable, "-c", hang], num_workers=2, num_servers=1, timeout=8, env=ENV)
     seconds = time.monotonic() - start
     captured = capsys.readouterr()
-    assert code == L.TIMEOUT_EXIT_CODE
-    assert 8 <= seconds < 8 + L.STOP_GRACE + 10
+    assert code == S.TIMEOUT_EXIT_CODE
+    assert 8 <= seconds < 8 + W.STOP_GRACE + 10
     assert "timed out after 8 s" in captured.err
     assert "[worker 0] connected" in captured.out and "[worker 1] connected" in captured.out
 
@@ -148,7 +152,7 @@ def test_ctrl_c_stops_every_process(tmp_path):
         pids = [int(p.name) for p in tmp_path.iterdir()]
         assert len(pids) == 2, "the workers never connected"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=L.STOP_GRACE + 20)
+        out, err = proc.communicate(timeout=W.STOP_GRACE + 20)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -192,7 +196,7 @@ def test_hosts_file_runs_every_node_through_ssh(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(workdir)   # the remote command must cd here: the workers write to ./out
 
     code = L.launch(worker_command("out", "--epochs", "1"), num_workers=2, num_servers=1,
-                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env=ENV)
+                    hosts=str(hosts), port=H.free_port(), timeout=BOUND, env=ENV)
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert sorted(read_results(workdir / "out")) == [0, 1]
@@ -205,24 +209,24 @@ def test_hosts_file_runs_every_node_through_ssh(tmp_path, monkeypatch, capsys):
 
 
 def test_plan_places_nodes_round_robin():
-    hosts = [L.parse_host("a"), L.parse_host("u@b:2200")]
-    nodes = L.plan_nodes(num_workers=3, num_servers=2, hosts=hosts)
+    hosts = [H.parse_host("a"), H.parse_host("u@b:2200")]
+    nodes = H.plan_nodes(num_workers=3, num_servers=2, hosts=hosts)
     assert [(n.name, n.address) for n in nodes] == [
         ("scheduler", "a"), ("server 0", "a"), ("server 1", "b"),
         ("worker 0", "a"), ("worker 1", "b"), ("worker 2", "a")]
     assert nodes[2].ssh == "u@b" and nodes[2].ssh_port == "2200"
-    local = L.plan_nodes(num_workers=1, num_servers=1)
+    local = H.plan_nodes(num_workers=1, num_servers=1)
     assert {n.address for n in local} == {"127.0.0.1"} and all(n.ssh is None for n in local)
 
 
 def test_ssh_command_exports_the_environment_and_cds_here(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    node = L.Node("worker", 1, address="10.0.0.2", ssh="me@10.0.0.2", ssh_port="2222")
-    env = L.node_env(node, "10.0.0.1", 9091, num_workers=2, num_servers=1)
+    node = H.Node("worker", 1, address="10.0.0.2", ssh="me@10.0.0.2", ssh_port="2222")
+    env = H.node_env(node, "10.0.0.1", 9091, num_workers=2, num_servers=1)
     assert env == {"DMLC_ROLE": "worker", "DMLC_PS_ROOT_URI": "10.0.0.1", "DMLC_PS_ROOT_PORT": "9091",
                    "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "2", "DMLC_NODE_HOST": "10.0.0.2"}
-    argv = L.node_argv(node, ["python", "train.py", "--name", "a b"], {**env, "X": "it's"})
-    assert argv[:len(L.SSH)] == L.SSH and argv[-4:-1] == ["2222", "--", "me@10.0.0.2"]
+    argv = H.node_argv(node, ["python", "train.py", "--name", "a b"], {**env, "X": "it's"})
+    assert argv[:len(H.SSH)] == H.SSH and argv[-4:-1] == ["2222", "--", "me@10.0.0.2"]
     remote = shlex.split(argv[-1])   # what the remote shell will parse
     assert remote[:3] == ["cd", str(tmp_path), "&&"]
     assert "DMLC_NODE_HOST=10.0.0.2" in remote and "X=it's" in remote
@@ -372,14 +376,14 @@ def start_and_kill(tmp_path, program):
 
 
 @linux_only
-@pytest.mark.skipif(L._parent_death_signal() is None, reason="no prctl(PR_SET_PDEATHSIG) here")
+@pytest.mark.skipif(W.parent_death_signal() is None, reason="no prctl(PR_SET_PDEATHSIG) here")
 def test_parent_death_signal_alone_stops_a_child(tmp_path):
-    program = (f"import subprocess\nfrom {L.__name__} import _parent_death_signal\n"
+    program = (f"import subprocess\nfrom {W.__name__} import parent_death_signal\n"
                "child = subprocess.Popen(['sleep', '600'], start_new_session=True,\n"
-               "                         preexec_fn=_parent_death_signal())\n"
+               "                         preexec_fn=parent_death_signal())\n"
                "print(child.pid, flush=True)\nchild.wait()\n")
     pids = start_and_kill(tmp_path, program)
-    alive = wait_until_gone(pids, L.STOP_GRACE + 10)
+    alive = wait_until_gone(pids, W.STOP_GRACE + 10)
     kill_all(alive)
     assert alive == []
 
@@ -387,8 +391,8 @@ def test_parent_death_signal_alone_stops_a_child(tmp_path):
 @linux_only
 def test_watchdog_alone_stops_a_childs_whole_group(tmp_path):
     # No parent-death signal here: sh and its own child sleep are stopped by the watchdog (killpg).
-    program = (f"import subprocess\nfrom {L.__name__} import _Watchdog\n"
-               "watchdog = _Watchdog()\n"
+    program = (f"import subprocess\nfrom {W.__name__} import Watchdog\n"
+               "watchdog = Watchdog()\n"
                "child = subprocess.Popen(['sh', '-c', 'sleep 600 & echo $!; wait'], start_new_session=True,\n"
                "                         stdout=subprocess.PIPE, text=True)\n"
                "watchdog.watch(child.pid)\n"
@@ -396,13 +400,13 @@ def test_watchdog_alone_stops_a_childs_whole_group(tmp_path):
                "child.wait()\n")
     pids = start_and_kill(tmp_path, program)
     assert len(pids) == 3
-    alive = wait_until_gone(pids, L.STOP_GRACE + 10)    # sh, sleep and the watchdog itself
+    alive = wait_until_gone(pids, W.STOP_GRACE + 10)    # sh, sleep and the watchdog itself
     kill_all(alive)
     assert alive == []
 
 
 def test_watchdog_leaves_quietly_after_a_normal_stop():
-    watchdog = L._Watchdog()
+    watchdog = W.Watchdog()
     child = subprocess.Popen(["sleep", "600"], start_new_session=True)
     try:
         watchdog.watch(child.pid)
@@ -441,7 +445,7 @@ def kill_launcher_of_running_job(tmp_path, launcher_args, env=None, more_process
         assert set(workers) <= set(job), job
         launcher.kill()
         launcher.wait()
-        alive = wait_until_gone(job, L.STOP_GRACE + 20)
+        alive = wait_until_gone(job, W.STOP_GRACE + 20)
     finally:
         if launcher.poll() is None:
             launcher.kill()
@@ -492,7 +496,7 @@ def real_sshd(tmp_path):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True,
                        timeout=60)
     (d / "authorized_keys").write_text((d / "id.pub").read_text())
-    port = L.free_port()
+    port = H.free_port()
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host'}\n"
         f"AuthorizedKeysFile {d / 'authorized_keys'}\n"
@@ -508,7 +512,7 @@ def real_sshd(tmp_path):
         deadline = time.monotonic() + 30
         while sshd.poll() is None and time.monotonic() < deadline:
             try:
-                socket.create_connection((L.LOCALHOST, port), timeout=1).close()
+                socket.create_connection((H.LOCALHOST, port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
@@ -545,7 +549,7 @@ def test_sigkill_of_the_launcher_ends_the_remote_processes_over_real_ssh(tmp_pat
         return descendants(sshd.pid)
 
     job, alive, err = kill_launcher_of_running_job(
-        tmp_path, ["--hosts", str(hosts), "--port", str(L.free_port())], env={**env, "PYTHONPATH": str(REPO)},
+        tmp_path, ["--hosts", str(hosts), "--port", str(H.free_port())], env={**env, "PYTHONPATH": str(REPO)},
         more_processes=remote_processes)
     assert len(remote) == 6, cmdlines(remote)    # scheduler, server, 2 x (sh + python), under sshd
     assert alive == [], cmdlines(alive)
@@ -561,7 +565,7 @@ def forward_bytes(chunks, role="worker"):
             writer.write(chunk)
     printed = io.StringIO()
     with os.fdopen(read_end, "rb") as pipe, redirect_stdout(printed):
-        L._Output(quiet_scheduler=True).forward(L.Node(role, 1), pipe)
+        O.Output(quiet_scheduler=True).forward(H.Node(role, 1), pipe)
     return printed.getvalue()
 
 
@@ -576,8 +580,8 @@ def test_carriage_returns_end_lines_and_keep_the_prefix():
 
 def test_line_breaks_split_across_reads():
     chunks = [b"one\r", b"\ntwo\r", b"three", b"\r", b"\n", b"\n", b"four\n"]
-    assert list(L.output_lines(chunks)) == ["one", "two", "three", "four"]
-    assert L.split_lines(b"a\r\nb\rc\nrest") == ([b"a", b"b", b"c"], b"rest")
+    assert list(O.output_lines(chunks)) == ["one", "two", "three", "four"]
+    assert O.split_lines(b"a\r\nb\rc\nrest") == ([b"a", b"b", b"c"], b"rest")
 
 
 def test_a_real_tqdm_bar_in_a_pipe_keeps_the_epoch_lines_prefixed():
@@ -608,8 +612,8 @@ def test_ssh_remote_command_round_trips_hostile_values(tmp_path, monkeypatch):
     hostile = ["a b", "$(touch pwned)", "`touch pwned`", "it's", '"q"', "x;touch pwned", "*", "\n", ""]
     value = "$(touch pwned); 'single' \"double\" `touch pwned` \\ ${IFS}\nline 2"
     program = "import json, os, sys; print(json.dumps([os.getcwd(), os.environ['X'], sys.argv[1:]]))"
-    node = L.Node("worker", 0, address="127.0.0.1", ssh="me@127.0.0.1")
-    argv = L.node_argv(node, [sys.executable, "-c", program, *hostile], {"X": value})
+    node = H.Node("worker", 0, address="127.0.0.1", ssh="me@127.0.0.1")
+    argv = H.node_argv(node, [sys.executable, "-c", program, *hostile], {"X": value})
     run = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
     assert run.returncode == 0, run.stderr
@@ -622,14 +626,14 @@ def test_env_names_must_be_shell_names(name):
     with pytest.raises(MxdlError, match="not a variable name"):
         L.launch("true", 1, 1, env={name: "1"})
     with pytest.raises(MxdlError, match="not a variable name"):
-        L.node_argv(L.Node("worker", 0, ssh="h"), ["true"], {name: "1"})
+        H.node_argv(H.Node("worker", 0, ssh="h"), ["true"], {name: "1"})
 
 
 @pytest.mark.parametrize("line", ["-oProxyCommand=touch${IFS}pwned", "-p2222", "me@-oProxyCommand=x",
                                   "-"])
 def test_a_host_beginning_with_a_dash_is_refused(line):
     with pytest.raises(MxdlError, match="may not begin with '-'"):
-        L.parse_host(line)
+        H.parse_host(line)
 
 
 @pytest.mark.parametrize("workers, servers, hosts, ok", [
@@ -637,24 +641,50 @@ def test_a_host_beginning_with_a_dash_is_refused(line):
     (2 * 64 - 2, 2, 2, True), (2 * 64, 2, 2, False), (1, 10**12, 3, False),
 ])
 def test_bounds_per_host(workers, servers, hosts, ok):
-    assert L.MAX_PROCESSES_PER_HOST == 64
+    assert H.MAX_PROCESSES_PER_HOST == 64
     if ok:
-        L.check_bounds(workers, servers, hosts)
+        H.check_bounds(workers, servers, hosts)
     else:
         with pytest.raises(MxdlError, match="at most 64 a host"):
-            L.check_bounds(workers, servers, hosts)
+            H.check_bounds(workers, servers, hosts)
+
+
+def test_counts_are_singular_for_one():
+    assert [H.count(n, "server") for n in (0, 1, 2)] == ["0 servers", "1 server", "2 servers"]
+    with pytest.raises(MxdlError, match="got 0 workers and 1 server$"):
+        L.launch("true", 0, 1)
+
+
+def test_the_launchers_parts_import_one_way():
+    # launch ties the parts together; no part imports launch (nor MXNet), and each part imports only
+    # the parts named before it in launch's docstring.
+    parts = ["hosts", "output", "watchdog", "worker", "supervisor"]
+    program = ("import json, sys, importlib\n"
+               f"for part in {parts!r}:\n"
+               "    importlib.import_module('mxdl.distributed.' + part)\n"
+               "    print(json.dumps([part, sorted(m for m in sys.modules if m.startswith(('mxdl.', 'mxnet')))]))\n")
+    run = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0, run.stderr
+    seen = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [part for part, _ in seen] == parts
+    for i, (part, modules) in enumerate(seen):
+        loaded = {m.rpartition(".")[2] for m in modules if m.startswith("mxdl.distributed.")}
+        assert loaded <= set(parts[:i + 1]), (part, loaded)
+        assert not any(m.startswith("mxnet") for m in modules), part
+    assert all(part in (L.__doc__ or "") for part in parts)
 
 
 def test_port_check_tells_a_busy_port_from_a_free_one():
     import socket
     with socket.socket() as busy:
-        busy.bind((L.LOCALHOST, 0))
+        busy.bind((H.LOCALHOST, 0))
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(MxdlError, match=f"port {port} on 127.0.0.1 is in use"):
-            L.check_port_free(L.LOCALHOST, port)
-    L.check_port_free(L.LOCALHOST, port)            # closed again: free
-    L.check_port_free("192.0.2.1", port)            # not this machine's address: not checked
+            H.check_port_free(H.LOCALHOST, port)
+    H.check_port_free(H.LOCALHOST, port)            # closed again: free
+    H.check_port_free("192.0.2.1", port)            # not this machine's address: not checked
 
 
 # Command-line bad input for the launcher (issue 14's catalogue; tests/test_bad_inputs.py has the rest):
@@ -675,7 +705,7 @@ def bad_hosts_file(tmp_path):
 def test_launcher_bad_input_is_one_line(tmp_path, args, code, words):
     import socket
     with socket.socket() as busy:
-        busy.bind((L.LOCALHOST, 0))
+        busy.bind((H.LOCALHOST, 0))
         busy.listen()
         args = [str(busy.getsockname()[1]) if a == "BUSY" else a(tmp_path) if callable(a) else a
                 for a in args]
@@ -698,7 +728,7 @@ def test_dist_sync_job_over_real_ssh(tmp_path, real_sshd, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # (the remote shell starts from sshd's environment: PYTHONPATH makes it import this tree's mxdl)
     code = L.launch(worker_command("out", "--epochs", "1"), num_workers=2, num_servers=1,
-                    hosts=str(hosts), port=L.free_port(), timeout=BOUND, env={**ENV, "PYTHONPATH": str(REPO)})
+                    hosts=str(hosts), port=H.free_port(), timeout=BOUND, env={**ENV, "PYTHONPATH": str(REPO)})
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert sorted(read_results(tmp_path / "out")) == [0, 1]
@@ -713,9 +743,9 @@ def test_a_scheduler_that_cannot_bind_is_named_in_one_line(monkeypatch, capsys):
     # The up-front check cannot see a remote host's port, nor a port taken after the check: then the
     # scheduler's own failure ("bind failed") is turned into one line of the launcher.
     import socket
-    monkeypatch.setattr(L, "check_port_free", lambda address, port: None)
+    monkeypatch.setattr(L, "check_port_free", lambda address, port: None)   # (launch() calls it by this name)
     with socket.socket() as busy:
-        busy.bind((L.LOCALHOST, 0))
+        busy.bind((H.LOCALHOST, 0))
         busy.listen()
         port = busy.getsockname()[1]
         code = L.launch([sys.executable, "-c", "import time; time.sleep(600)"], 1, 1, port=port,
