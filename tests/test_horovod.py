@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mxnet as mx
@@ -201,6 +202,25 @@ def test_mnist_command_with_two_ranks_equals_one_process(need_horovod, run_main,
     history = json.loads((out / "history.json").read_text())
     assert [row["updates"] for row in history] == [5, 5]    # 150 samples a rank: 4 x 32 + 22
     assert history[-1]["test_acc"] >= 0.85                  # measured 0.92
+
+
+@pytest.mark.slow
+def test_a_failing_rank_stops_the_job_promptly(need_horovod, make_idx_dataset, tmp_path):
+    """One rank gets a data directory that does not exist: horovodrun ends the job, nothing hangs."""
+    data_dir = make_idx_dataset(n_train=N_TRAIN, n_test=100)
+    # The first rank to create the lock runs normally (and waits for the other in the broadcast);
+    # the other is given a bad --data-dir, so it fails after both have started Horovod.
+    pick = 'if mkdir "$0/lock" 2>/dev/null; then exec "$@"; else exec "$@" --data-dir "$0/nowhere"; fi'
+    start = time.monotonic()
+    run = run_ranks(2, ["sh", "-c", pick, tmp_path, sys.executable, "-m", "mxdl.commands.mnist",
+                        "--dist", "horovod", "--data-dir", data_dir, "--no-download", "--quiet"],
+                    tmp_path)
+    seconds = time.monotonic() - start
+    assert run.returncode != 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert seconds < 60                      # measured about 10 s
+    assert re.search(r"\[\d\]<stderr>:error: data_dir \(--data-dir\) \S*nowhere is not a directory",
+                     run.stdout + run.stderr), run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Epoch" not in run.stdout
 
 
 @pytest.mark.slow
