@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from mxnet import gluon
 
+import mxdl.env
 from mxdl.data import load_dataset
 from mxdl.distributed import horovod, parallel
 from mxdl.errors import MxdlError
@@ -121,10 +122,16 @@ def test_mxnets_horovod_kvstore_is_refused():
 def test_dist_horovod_without_horovodrun_is_one_line(run_main, monkeypatch):
     for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
         monkeypatch.delenv(name, raising=False)
-    code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--dist", "horovod"])
+    configured = []   # env.configure(model) calls: LeNet's 2 threads must not reach a Horovod rank
+    monkeypatch.setattr(mxdl.env, "configure", configured.append)
+    code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--dist", "horovod",
+                                           "--model", "lenet"])
     assert code == 1 and err.count("\n") == 1 and out == ""
     expected = horovod.NOT_LAUNCHED if HAVE_HOROVOD else horovod.NOT_INSTALLED
     assert err == f"error: {expected}\n"
+    assert configured == []
+    run_main("mnist.py", ["--model", "lenet", "--data-dir", "/nonexistent/mxdl-test"])  # fails after
+    assert configured == ["lenet"]          # (without --dist, the command does configure the model)
 
 
 def test_one_engine_at_a_time_and_one_device_a_rank(run_main):
