@@ -226,11 +226,12 @@ class AutogradStep:
                 weighted = [loss * weight for loss, _ in outputs]
             autograd.backward(weighted + idle)
             self._trainer.step(self._batch_size * self._num_workers)
-        for k, ((loss, y_hat), (_, y_part)) in enumerate(zip(outputs, parts)):
-            if self._in_graph:  # (summed loss, number right), computed in the graph
+        for k, ((loss, out), (_, y_part)) in enumerate(zip(outputs, parts)):
+            if self._in_graph:  # the graph returned (summed loss, number right)
                 self._pending_loss[k].append(loss)
-                self._pending_correct[k].append(y_hat)
-            else:
+                self._pending_correct[k].append(out)
+            else:  # it returned (the per-sample losses, y_hat)
+                y_hat = out
                 self._pending_loss[k].append(loss.sum())
                 if self._to_label is not None:
                     self._pending_correct[k].append(
