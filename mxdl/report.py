@@ -165,3 +165,34 @@ def write_report(path, *, title, config, data=None, history=(), figures=None, ev
     with atomic_write(path, "w") as f:
         f.write(text)
     return path
+
+
+def write_run_report(result, path, *, timings=None, evaluation=None, figures=None, notes=()):
+    """Write the report of a training run (a :class:`mxdl.demos.mnist_demo.Result`) to ``path``.
+
+    Evaluates the trained net on the test data (unless ``evaluation`` is given) and draws the
+    curves, the confusion matrix, precision/recall per class, the worst mistakes and the first test
+    samples; ``figures`` adds (or replaces) figures by name.
+    """
+    from .evaluation import evaluate_net, evaluation_figures
+    from .plots import training as plots
+
+    config, history, dataset = result.config, result.history, result.dataset
+    X_test, y_test = dataset.test
+    if evaluation is None:
+        evaluation = evaluate_net(result.net, X_test, y_test, dataset.classes, ctx=result.ctxs)
+    drawn = {}
+    if len(history):
+        drawn["accuracy"] = plots.plot_accuracy(history)
+        drawn["cost"] = plots.plot_cost(history)
+        if hasattr(plots, "plot_lr") and "lr" in getattr(history, "fields", ()):
+            drawn["lr"] = plots.plot_lr(history)
+    drawn.update(evaluation_figures(evaluation, X_test, y_test))
+    first = slice(0, min(20, len(X_test)))
+    drawn["samples"] = plots.plot_samples(X_test[first], y_test[first], evaluation.y_pred[first],
+                                          dataset.classes)
+    drawn.update(figures or {})
+    config_dict = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+    title = f"mxdl run: {config_dict.get('model', 'model')} on {getattr(dataset, 'name', 'data')}"
+    return write_report(path, title=title, config=config_dict, data=str(dataset), history=history,
+                        figures=drawn, evaluation=evaluation, timings=timings, notes=notes)

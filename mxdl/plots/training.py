@@ -112,3 +112,14 @@ def plot_confusion(y, y_pred, classes=None, ax=None):
     ax.set(xlabel="predicted label", ylabel="true label",
            title=f"confusion matrix (accuracy {accuracy:.4f})")
     return fig
+
+
+def plot_lr(history, ax=None):
+    """The learning rate of each epoch (its last update's): flat for plain SGD, shaped by a schedule."""
+    fig, ax = _axes(ax, (5, 3.5))
+    epochs = history.column("epoch")
+    ax.plot(epochs, history.column("lr"), "o-", color="tab:green")
+    ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate per epoch")
+    ax.set_xticks(epochs)
+    ax.grid(alpha=0.3)
+    return fig
