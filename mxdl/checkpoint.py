@@ -13,6 +13,7 @@ go on, and the shuffling goes on from where it was.  A checkpoint holds
   it with ``seed + epoch`` (nothing in mxdl's models draws from it while training: no dropout);
 * the data's shape (one input's shape and the number of classes), to refuse a mismatched resume.
 
+Reading one needs no MXNet (a command line reads the config it resumes before MXNet is imported).
 It is one zip file (``checkpoint.json``, ``net.params``, ``trainer.states``), written to a temporary
 name and renamed into place, so an interrupted save leaves the previous checkpoint intact::
 
@@ -29,7 +30,6 @@ import random
 import tempfile
 import zipfile
 
-import mxnet as mx
 import numpy as np
 
 from .errors import MxdlError
@@ -61,6 +61,7 @@ class Checkpoint:
 
     def restore(self, net, trainer=None, ctx=None):
         """Load the weights into ``net`` and (if given) the optimiser state into ``trainer``."""
+        import mxnet as mx
         with tempfile.TemporaryDirectory(prefix="mxdl-checkpoint.") as tmp:
             params = os.path.join(tmp, _PARAMS)
             with open(params, "wb") as f:
@@ -117,6 +118,7 @@ def _numpy_state(state):
 
 def restore_rng(state, epoch, shuffle_rng=None):
     """Put the generators back as :func:`capture_rng` found them; reseed MXNet's with seed + epoch."""
+    import mxnet as mx
     if state.get("python") is not None:
         version, internal, gauss = state["python"]
         random.setstate((version, tuple(internal), gauss))

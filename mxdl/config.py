@@ -28,6 +28,11 @@ DEFAULT_DEVICE = "cpu"  # the one default device: every --ctx flag and config st
 
 KVSTORES = ("device", "local", "dist_sync", "dist_async")
 DISTS = ("horovod",)  # the other distributed engine (None: the kvstore's)
+# MXNet's optimizer registry (mx.optimizer.Optimizer.opt_registry, less its 'test'), spelled out so
+# that flags can be checked before MXNet is imported; tests/test_optim.py keeps the two equal.
+OPTIMIZERS = ("adadelta", "adagrad", "adam", "adamax", "ccsgd", "dcasgd", "ftml", "ftrl", "groupadagrad",
+              "lamb", "lars", "lbsgd", "nadam", "nag", "rmsprop", "sgd", "sgld", "signum")
+LR_SCHEDULES = ("factor", "multifactor", "cosine", "poly")  # mx.lr_scheduler's, see mxdl.optim
 
 
 @dataclasses.dataclass
@@ -43,6 +48,19 @@ class Config:
     lr: float = 0.1  # learning rate: w <- w - lr * gradient
     momentum: float = 0.0
     wd: float = 0.0  # weight decay (L2 penalty)
+    optimizer: str = "sgd"  # any name in MXNet's optimizer registry (sgd: the talk's, the fast update)
+    beta1: Optional[float] = None  # Adam-style optimisers' moment decays (None: MXNet's default)
+    beta2: Optional[float] = None
+    epsilon: Optional[float] = None
+    gamma1: Optional[float] = None  # RMSProp's decay (None: MXNet's default)
+    clip_gradient: Optional[float] = None  # clip each gradient element to [-c, c] (None: no clipping)
+    lr_schedule: Optional[str] = None  # factor, multifactor, cosine or poly (None: a constant lr)
+    lr_factor: float = 0.1  # factor/multifactor: lr x this at each step
+    lr_steps: Optional[list] = None  # factor: [every N epochs]; multifactor: the epochs to step at
+    warmup_epochs: float = 0.0  # linear warm-up from warmup_begin_lr to lr over this many epochs
+    warmup_begin_lr: float = 0.0
+    final_lr: float = 0.0  # cosine/poly: the lr at the end of the run
+    lr_power: float = 2.0  # poly: the exponent
     init: Optional[str] = None  # weight initialiser spec, e.g. 'normal:1'; None: the model's default
     ctx: str = DEFAULT_DEVICE  # cpu, gpu, gpu:N, auto, or a comma list
     kvstore: str = "device"  # how gradients are shared: device, local, dist_sync, dist_async
@@ -55,6 +73,12 @@ class Config:
     load: Optional[str] = None  # params to start from instead of the initialiser
     hybridize: bool = True  # compile the net into one graph (faster; same numbers)
     quiet: bool = False  # no progress bar, config or model print-out; just the epoch lines
+    resume: Optional[str] = None  # a run directory or checkpoint file to continue from
+    checkpoint_every: int = 1  # with out: write out/checkpoint.ckpt every this many epochs (and the last)
+    export: Optional[str] = None  # PREFIX: write PREFIX-symbol.json + PREFIX-0000.params after training
+    tensorboard: Optional[str] = None  # a directory for TensorBoard event files
+    log_interval: Optional[int] = None  # a line every this many batches (when there is no progress bar)
+    dry_run: bool = False  # one batch of training and of evaluation, nothing written
 
     def validate(self):
         """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
@@ -76,6 +100,25 @@ class Config:
         check_number("wd", self.wd, minimum=0)
         if self.init is not None:
             check_init(self.init)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        for name in ("beta1", "beta2", "gamma1"):
+            if getattr(self, name) is not None:
+                check_number(name, getattr(self, name), minimum=0, below=1)
+        for name in ("epsilon", "clip_gradient"):
+            if getattr(self, name) is not None:
+                check_number(name, getattr(self, name), above=0)
+        if self.lr_schedule is not None:
+            check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_number("lr_factor", self.lr_factor, above=0, maximum=1)
+        for step in self.lr_steps or ():
+            check_int("lr_steps", step, 1)
+        check_number("warmup_epochs", self.warmup_epochs, minimum=0)
+        check_number("warmup_begin_lr", self.warmup_begin_lr, minimum=0)
+        check_number("final_lr", self.final_lr, minimum=0)
+        check_number("lr_power", self.lr_power, above=0)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
+        if self.log_interval is not None:
+            check_int("log_interval", self.log_interval, 1)
         return self
 
     def to_dict(self):

@@ -22,6 +22,7 @@ class EpochStats:
     updates: int  # trainer steps this epoch: 1 for GD, N for SGD, ceil(N/b) for mini-batch
     seconds: float
     samples_per_sec: float
+    lr: float = float("nan")  # the learning rate of the epoch's last update (a schedule changes it)
 
 
 class History(list):

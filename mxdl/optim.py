@@ -14,10 +14,10 @@ curve, each with an optional linear warm-up)::
 import inspect
 
 import mxnet as mx
+from mxnet import gluon
 
+from .config import LR_SCHEDULES as SCHEDULES
 from .errors import MxdlError
-
-SCHEDULES = ("factor", "multifactor", "cosine", "poly")
 # Hyperparameters with a flag of their own: the optimiser's argument name -> the flag.
 FLAGS = {"momentum": "--momentum", "wd": "--wd", "beta1": "--beta1", "beta2": "--beta2",
          "epsilon": "--epsilon", "gamma1": "--gamma1", "gamma2": "--gamma2", "rho": "--rho",
@@ -121,3 +121,45 @@ def make_lr_scheduler(kind, *, lr, updates_per_epoch, num_epochs, factor=0.1, st
 def current_lr(trainer):
     """The learning rate the trainer's next update uses (its schedule's value at its update count)."""
     return float(trainer.learning_rate)
+
+
+def make_trainer(net, config, *, updates_per_epoch, kvstore="device", ctx=None, lean=True):
+    """The ``gluon.Trainer`` a :class:`~mxdl.config.Config` asks for: ``config.optimizer`` with its
+    flags and ``config.lr_schedule``.  Plain ``sgd`` is :func:`mxdl.train.make_trainer`'s (mxdl's
+    one-call update, every kvstore, Horovod), with the schedule and clipping set on its optimizer;
+    every other name is Gluon's own Trainer."""
+    from .distributed import parallel
+    from .train import make_trainer as sgd_trainer
+
+    scheduler = make_config_scheduler(config, updates_per_epoch)
+    params = optimizer_params(config.optimizer, config.lr, scheduler, momentum=config.momentum,
+                              wd=config.wd, beta1=config.beta1, beta2=config.beta2,
+                              epsilon=config.epsilon, gamma1=config.gamma1,
+                              clip_gradient=config.clip_gradient)  # (checks the flags either way)
+    if config.optimizer == "sgd":
+        trainer = sgd_trainer(net, config.lr, momentum=config.momentum, wd=config.wd, kvstore=kvstore,
+                              ctx=ctx, lean=lean)
+        trainer.optimizer.lr_scheduler = scheduler  # (built with base_lr = config.lr)
+        trainer.optimizer.clip_gradient = config.clip_gradient
+        return trainer
+    if parallel.is_horovod(kvstore):
+        raise MxdlError(f"--dist horovod trains with sgd (mxdl's Horovod trainer), not {config.optimizer}")
+    parallel.check_kvstore(net.collect_params().list_ctx() if ctx is None else ctx, kvstore)
+    return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore)
+
+
+def make_config_scheduler(config, updates_per_epoch):
+    """``config``'s lr schedule (None for a constant lr)."""
+    return make_lr_scheduler(config.lr_schedule, lr=config.lr, updates_per_epoch=updates_per_epoch,
+                             num_epochs=config.num_epochs, factor=config.lr_factor,
+                             step_epochs=config.lr_steps, warmup_epochs=config.warmup_epochs,
+                             warmup_begin_lr=config.warmup_begin_lr, final_lr=config.final_lr,
+                             power=config.lr_power)
+
+
+def apply_schedule(trainer, config, updates_per_epoch):
+    """After ``trainer.load_states`` (which brings back the saved optimizer, lr and schedule): this
+    run's lr and schedule from its update count on (every MXNet schedule is a function of it)."""
+    optimizer = trainer.optimizer
+    optimizer.lr_scheduler = make_config_scheduler(config, updates_per_epoch)
+    optimizer.lr = config.lr

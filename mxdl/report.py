@@ -23,10 +23,11 @@ import sys
 from .utils import atomic_write
 
 _STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+body { font-family: sans-serif; margin: 1.5em auto; padding: 0 1.5em; max-width: 72em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
+td.key:nth-child(odd) { color: #555; }
 th { background: #f2f2f2; } td.key, th.key { text-align: left; font-family: monospace; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
 figcaption { font-size: 0.85em; color: #555; }
@@ -73,14 +74,17 @@ def _cell(value):
     if isinstance(value, float):
         if math.isnan(value):
             return "&ndash;"
-        return f"{value:,.0f}" if abs(value) >= 100 and value == int(value) else f"{value:.4f}"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if 0 < abs(value) < 0.001 else f"{value:.4f}"
     return html.escape(str(value))
 
 
-def _key_value_table(values):
-    """Settings as given (``0.1``, not ``0.1000``): one row per key."""
-    rows = "".join(f"<tr><td class='key'>{html.escape(str(k))}</td><td class='key'>"
-                   f"{html.escape(str(v))}</td></tr>" for k, v in values.items())
+def _key_value_table(values, columns=1):
+    """Settings as given (``0.1``, not ``0.1000``): ``columns`` key-value pairs per row."""
+    cells = [f"<td class='key'>{html.escape(str(k))}</td><td class='key'>{html.escape(str(v))}</td>"
+             for k, v in values.items()]
+    rows = "".join("<tr>" + "".join(cells[i:i + columns]) + "</tr>" for i in range(0, len(cells), columns))
     return f"<table>{rows}</table>"
 
 
@@ -124,7 +128,7 @@ def render_report(*, title, config, data=None, history=(), figures=None, evaluat
                        f"{int(evaluation.counts.sum())} test samples")
     parts += [f"<p class='summary'>{html.escape(line)}</p>" for line in summary]
     parts += [f"<p>{html.escape(note)}</p>" for note in notes]
-    parts.append("<h2>Config</h2>" + _key_value_table(config))
+    parts.append("<h2>Config</h2>" + _key_value_table(config, columns=3))
     if data:
         parts.append(f"<h2>Data</h2><p>{html.escape(str(data))}</p>")
     parts.append("<h2>Per epoch</h2>" + _rows_table(history))
@@ -170,9 +174,9 @@ def write_report(path, *, title, config, data=None, history=(), figures=None, ev
 def write_run_report(result, path, *, timings=None, evaluation=None, figures=None, notes=()):
     """Write the report of a training run (a :class:`mxdl.demos.mnist_demo.Result`) to ``path``.
 
-    Evaluates the trained net on the test data (unless ``evaluation`` is given) and draws the
-    curves, the confusion matrix, precision/recall per class, the worst mistakes and the first test
-    samples; ``figures`` adds (or replaces) figures by name.
+    Evaluates the trained net on the test data (unless ``evaluation`` is given) and draws what
+    ``figures`` (name -> figure) does not already hold: the curves, the confusion matrix,
+    precision/recall per class, the worst mistakes and the first test samples.
     """
     from .evaluation import evaluate_net, evaluation_figures
     from .plots import training as plots
@@ -181,17 +185,19 @@ def write_run_report(result, path, *, timings=None, evaluation=None, figures=Non
     X_test, y_test = dataset.test
     if evaluation is None:
         evaluation = evaluate_net(result.net, X_test, y_test, dataset.classes, ctx=result.ctxs)
-    drawn = {}
+    drawn = dict(figures or {})
     if len(history):
-        drawn["accuracy"] = plots.plot_accuracy(history)
-        drawn["cost"] = plots.plot_cost(history)
-        if hasattr(plots, "plot_lr") and "lr" in getattr(history, "fields", ()):
+        drawn.setdefault("accuracy", plots.plot_accuracy(history))
+        drawn.setdefault("cost", plots.plot_cost(history))
+        if "lr" not in drawn and "lr" in getattr(history, "fields", ()):
             drawn["lr"] = plots.plot_lr(history)
-    drawn.update(evaluation_figures(evaluation, X_test, y_test))
-    first = slice(0, min(20, len(X_test)))
-    drawn["samples"] = plots.plot_samples(X_test[first], y_test[first], evaluation.y_pred[first],
-                                          dataset.classes)
-    drawn.update(figures or {})
+    if not {"confusion", "precision_recall", "mistakes"} <= set(drawn):
+        for name, fig in evaluation_figures(evaluation, X_test, y_test).items():
+            drawn.setdefault(name, fig)
+    if "samples" not in drawn:
+        first = slice(0, min(20, len(X_test)))
+        drawn["samples"] = plots.plot_samples(X_test[first], y_test[first], evaluation.y_pred[first],
+                                              dataset.classes)
     config_dict = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     title = f"mxdl run: {config_dict.get('model', 'model')} on {getattr(dataset, 'name', 'data')}"
     return write_report(path, title=title, config=config_dict, data=str(dataset), history=history,

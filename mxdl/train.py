@@ -85,6 +85,9 @@ class Settings:
     fast: bool = True  # train through mxdl.engine; False: the talk's loop, train_epoch
     progress: bool = False  # a tqdm progress bar per epoch
     sync_every: int = 50  # the engine waits for the device every this many batches
+    start_epoch: int = 0  # epochs already trained (resuming): training goes on with start_epoch + 1
+    log_interval: Optional[int] = None  # call on_interval every this many batches
+    on_interval: Optional[Callable] = None  # on_interval(epoch, seen, n, cost) with the running cost
 
     def validate(self, num_train):
         """Raise :class:`~mxdl.errors.MxdlError` for a setting that cannot work on ``num_train`` samples."""
@@ -96,6 +99,9 @@ class Settings:
         check_number("momentum", self.momentum, minimum=0, below=1)
         check_number("wd", self.wd, minimum=0)
         check_int("sync_every", self.sync_every, 1)
+        check_int("start_epoch", self.start_epoch, 0, self.num_epochs - 1)
+        if self.log_interval is not None:
+            check_int("log_interval", self.log_interval, 1)
         return self
 
     def batch_size_for(self, num_train):
@@ -159,32 +165,41 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
     test_data = _as_arrays(test, "test") if test is not None else None
     history = History()
     order = np.arange(n)  # order[i]: the index in X of the i-th sample of this epoch's pass
-    for epoch in range(1, settings.num_epochs + 1):
+    if settings.shuffle:  # resuming: the orders of the epochs already trained, so the next is the same
+        for _ in range(settings.start_epoch):
+            order = order[rng.permutation(n)]
+    for epoch in range(settings.start_epoch + 1, settings.num_epochs + 1):
         start = time.time()
         if settings.shuffle:  # the same order as reshuffling the data set in place every epoch
             order = order[rng.permutation(n)]
         epoch_order = nd.array(order, ctx=ctxs[0], dtype="int64") if settings.shuffle else None
         with _progress_bar(n, epoch, settings.progress) as bar:
+            on_interval = _interval_caller(settings, epoch, n, batch_size)
             if step is None:  # the talk's loop
-                cost, train_acc, updates = train_epoch(
-                    net, loss_fn, trainer, _batches(X_dev, y_dev, epoch_order, batch_size, bar), to_label)
+                batches = _batches(X_dev, y_dev, epoch_order, batch_size, bar, on_interval)
+                cost, train_acc, updates = train_epoch(net, loss_fn, trainer, batches, to_label)
             else:
+                def on_sync(cost, seen):
+                    _check_cost(cost, epoch, bar, seen)
+                    if on_interval is not None:
+                        on_interval(seen, cost)
                 cost, train_acc, updates = engine.run_epoch(
                     step, X_dev, y_dev, epoch_order, batch_size, accuracy=to_label is not None,
-                    sync_every=settings.sync_every, on_sync=lambda c, seen: _check_cost(c, epoch, bar, seen))
+                    sync_every=settings.log_interval or settings.sync_every, on_sync=on_sync)
         _check_cost(cost, epoch)
         seconds = time.time() - start
         test_acc = float("nan")
         if test_data is not None:
             test_acc = evaluate(net, *test_data, ctx=ctxs, to_label=to_label)[1]
-        stats = EpochStats(epoch, float(cost), float(train_acc), test_acc, updates, seconds, n / seconds)
+        stats = EpochStats(epoch, float(cost), float(train_acc), test_acc, updates, seconds, n / seconds,
+                           _learning_rate(trainer))
         history.append(stats)
         if on_epoch is not None:
             on_epoch(stats)
     return history
 
 
-def _batches(X, y, order, batch_size, bar):
+def _batches(X, y, order, batch_size, bar, on_interval=None):
     """The epoch's batches ``(X, y)`` on the device, in ``order`` (None: as stored)."""
     if order is not None:
         y = nd.take(y, order)
@@ -193,6 +208,27 @@ def _batches(X, y, order, batch_size, bar):
         yield (X[start:stop] if order is None else nd.take(X, order[start:stop])), y[start:stop]
         if bar is not None:
             bar.update(stop - start)
+        if on_interval is not None:  # the talk's loop keeps its running cost on the device: nan here
+            on_interval(stop, float("nan"))
+
+
+def _interval_caller(settings, epoch, n, batch_size):
+    """``call(seen, cost)`` that calls ``settings.on_interval`` after every ``log_interval``-th batch."""
+    if settings.on_interval is None or not settings.log_interval:
+        return None
+
+    def call(seen, cost):
+        if seen % batch_size == 0 and (seen // batch_size) % settings.log_interval == 0:
+            settings.on_interval(epoch, seen, n, cost)
+    return call
+
+
+def _learning_rate(trainer):
+    """The learning rate of the trainer's last update (its schedule's value at its update count)."""
+    try:
+        return float(trainer.learning_rate)
+    except (AttributeError, UserWarning, TypeError):
+        return float("nan")
 
 
 @contextlib.contextmanager
@@ -219,8 +255,7 @@ def _check_cost(cost, epoch, bar=None, seen=None):
                             "for this model and data; try a lower one (e.g. a tenth of it)")
     if bar is not None:
         bar.update(seen - bar.n)
-        bar.set_postfix(cost=f"{cost:.4f}", samples_per_s=f"{bar.format_dict['rate'] or 0:.0f}",
-                        refresh=False)
+        bar.set_postfix(cost=f"{cost:.4f}", refresh=False)  # (the bar itself shows samples/s)
 
 
 def _as_arrays(data, what):

@@ -92,3 +92,8 @@ def test_schedule_drives_the_fast_sgd_trainer():
         trainer=trainer)
     assert trainer._optimizer.num_update == 30 and math.isclose(trainer.learning_rate, 0.025)
     assert np.isfinite(net.weight.data().asnumpy()).all()
+
+
+def test_the_flags_list_of_optimizers_is_mxnets_registry():
+    from mxdl.config import OPTIMIZERS
+    assert list(OPTIMIZERS) == list_optimizers()

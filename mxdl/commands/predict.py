@@ -1,6 +1,8 @@
 """Classify images with a trained net: the demo's last step, y_hat for inputs the net has not seen.
 
-    mxdl-predict --model logreg --params runs/mnist/logreg.params digit.png
+    mxdl-predict --params runs/mnist/logreg.params digit.png      # the model: runs/mnist/config.json
+    mxdl-predict --model logreg --params logreg.params digit.png
+    mxdl-predict --symbol runs/export/logreg digit.png             # a net exported with --export
     mxdl-predict --params runs/mnist/logreg.params --idx t10k-images-idx3-ubyte.gz --index 0 1 2
 
 Pictures (PNG/JPEG, any size) are prepared as MNIST's digits were: grey, white on black, cropped to
@@ -16,20 +18,18 @@ from ..config import DEFAULT_DEVICE
 from ..data import DATASETS, load_each, read_images, to_X
 from ..data.sources import get_spec
 from ..errors import MxdlError
-from ..models import list_models
+from . import _trained
 
 
 def build_parser():
     parser = cli.ArgumentParser(prog="mxdl-predict", description=__doc__.splitlines()[0])
     arg = parser.add_argument
     arg("images", nargs="*", metavar="IMAGE", help="picture files to classify")
-    arg("--model", choices=list_models(), default="logreg", help="the net the params belong to")
-    arg("--params", required=True, metavar="FILE", help="params saved by mxdl-mnist "
-        "(--save FILE, or <model>.params in its --out directory)")
+    _trained.add_flags(parser)
     arg("--idx", metavar="FILE", help="an IDX image file (raw or .gz) to take samples from")
     arg("--index", type=cli.non_negative_int, nargs="+", metavar="I", help="which samples of --idx")
-    arg("--dataset", choices=DATASETS, default="mnist", help="the dataset the net was trained on "
-        "(for the class names)")
+    arg("--dataset", choices=DATASETS, default=None, help="the dataset the net was trained on, for "
+        "the class names (default: the config.json beside --params, else mnist)")
     arg("--no-center", action="store_true", help="do not crop, scale to 20x20 and centre the digit in "
         "each picture as MNIST's were: only pad it to a square and resize it to 28x28")
     arg("--ctx", default=DEFAULT_DEVICE, help="device: cpu, gpu, gpu:N or auto")
@@ -71,7 +71,7 @@ def main(argv=None):
 
 def _main(argv):
     from ..context import parse_ctx  # MXNet only once the flags are good
-    from ..demos.mnist_demo import classify, load_trained
+    from ..demos.mnist_demo import classify
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -79,8 +79,8 @@ def _main(argv):
         parser.error("give image files, or --idx FILE --index I [I ...]")
     if bool(args.idx) != bool(args.index):
         parser.error("--idx FILE and --index I [I ...] go together")
-    classes = get_spec(args.dataset).classes
-    net = load_trained(args.model, args.params, ctx=parse_ctx(args.ctx))
+    classes = get_spec(args.dataset or _trained.default_dataset(args)).classes
+    net = _trained.load_net(args, parse_ctx(args.ctx))
     names, X, bad = read_inputs(args)
     if X is not None:  # the good inputs are classified even when others are bad
         labels, probabilities = classify(net, X)

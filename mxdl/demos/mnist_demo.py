@@ -12,19 +12,26 @@ model's predictions.  :func:`run` does exactly that for any :class:`~mxdl.config
 and :func:`load_trained` + :func:`classify` are the "predict" half: a saved net labels new images.
 """
 import dataclasses
+import math
 import os
+import sys
+import time
 
 import numpy as np
 from mxnet import gluon
 
+from .. import checkpoint as ckpt
 from ..config import Config
 from ..context import describe_ctx, parse_ctx
 from ..data import check_data_dir, load_dataset_or_fallback
-from ..distributed.parallel import describe_scale_out, is_horovod, make_kvstore, worker_rank
+from ..distributed.parallel import (describe_scale_out, is_distributed, is_horovod, make_kvstore,
+                                    worker_rank)
+from ..errors import MxdlError
 from ..models import default_init, describe_model, get_model
+from ..optim import apply_schedule, make_trainer
 from ..plots import save_figure
 from ..plots import training as plots
-from ..train import Settings, fit, predict
+from ..train import EpochStats, History, Settings, fit, predict
 from ..utils import load_params, num_params, save_params, seed_everything
 
 NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
@@ -42,6 +49,7 @@ class Result:
     rank: int = 0  # this worker's rank with a dist kvstore (0 otherwise)
     num_workers: int = 1  # workers of the dist job (1 without a dist kvstore)
     ctxs: list = None  # the devices it trained on
+    timings: dict = dataclasses.field(default_factory=dict)  # seconds: data, training, total, ...
 
 
 def epoch_line(stats):
@@ -92,82 +100,241 @@ def run(config, log=print):
     :class:`~mxdl.errors.MxdlError`.
     """
     config = dataclasses.replace(config).validate()
+    started = time.time()
     ctxs = parse_ctx(config.ctx)  # a GPU that is not there is an error here, before any work
     # First: a dist kvstore connects to the scheduler; Horovod's ranks find each other.
     kvstore = make_kvstore(config.kvstore, dist=config.dist)
     if is_horovod(kvstore) and kvstore.rank != 0:  # rank 0 speaks for the job; errors still show
         log, config = _silent, dataclasses.replace(config, quiet=True)
+    rank, num_workers = worker_rank(kvstore)
     seed_everything(config.seed)
-    check_data_dir(config.data_dir)
-    dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
-                                             download=config.download, progress=not config.quiet)
-    if note:
-        log(note)
+    dataset, config = load_data(config, log)
+    timings = {"loading the data (s)": time.time() - started}
+    checkpoint = resume_from(config, dataset) if config.resume else None
     net, init = build_net(config, ctxs)
     # The effective config: what was really used, so that config.json reproduces this run.
     config = dataclasses.replace(config, dataset=dataset.name,
                                  init=config.init or default_init(config.model))
     if not config.quiet:
-        log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
-        log(f"data: {dataset}")
-        log(f"devices: {describe_ctx(ctxs)}; "
-            + (f"dist: {config.dist}" if config.dist else f"kvstore: {config.kvstore}"))
-        scale_out = describe_scale_out(kvstore, config.batch_size, config.lr, len(dataset.train[1]))
-        if scale_out:
-            log(scale_out)
-        log(f"model {config.model} ({describe_model(config.model)}), init {init}, "
-            f"{num_params(net):,} parameters:\n{net}")
-    history = fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), dataset.train, dataset.test,
-                  settings(config), ctx=ctxs, kvstore=kvstore,
-                  on_epoch=lambda stats: log(epoch_line(stats)))
-    result = Result(net, history, dataset, config, {}, *worker_rank(kvstore), ctxs=ctxs)
+        describe_run(config, dataset, ctxs, kvstore, net, init, log)
+    per_worker = len(dataset.train[1]) // num_workers
+    updates_per_epoch = math.ceil(per_worker / min(config.batch_size, per_worker))
+    trainer = make_trainer(net, config, updates_per_epoch=updates_per_epoch, kvstore=kvstore, ctx=ctxs)
+    history = History()
+    start_epoch = 0
+    if checkpoint is not None:
+        start_epoch = continue_from(checkpoint, net, trainer, history, config, updates_per_epoch, log)
+    board = _tensorboard(config, rank)
+    try:
+        fit(net, gluon.loss.SoftmaxCrossEntropyLoss(), dataset.train, dataset.test,
+            settings(config, start_epoch, _interval_handler(config, board, log, updates_per_epoch)),
+            ctx=ctxs, kvstore=kvstore, trainer=trainer,
+            on_epoch=_epoch_handler(config, net, trainer, history, dataset, kvstore, board, log,
+                                    write_checkpoints=config.out and rank == 0))
+    finally:
+        if board is not None:
+            board.close()
+    timings["training (s)"] = sum(stats.seconds for stats in history if stats.epoch > start_epoch)
+    timings["total, before writing the outputs (s)"] = time.time() - started
+    result = Result(net, history, dataset, config, {}, rank, num_workers, ctxs=ctxs, timings=timings)
+    write_results(result, log)
+    return result
+
+
+def load_data(config, log):
+    """``(dataset, config)``: the config's data (cut to one batch each for ``--dry-run``)."""
+    check_data_dir(config.data_dir)
+    dataset, note = load_dataset_or_fallback(config.dataset, config.data_dir, config.limit,
+                                             download=config.download, progress=not config.quiet)
+    if note:
+        log(note)
+    if config.dry_run:
+        dataset, config = dry_run(dataset, config)
+        log(f"dry run: 1 batch of {len(dataset.train[1])} training and {len(dataset.test[1])} test "
+            "samples, nothing written")
+    return dataset, config
+
+
+def describe_run(config, dataset, ctxs, kvstore, net, init, log):
+    """The start of a run's log: the whole config, the data, the devices and the model."""
+    log("config: " + " ".join(f"{name}={value}" for name, value in config.to_dict().items()))
+    log(f"data: {dataset}")
+    log(f"devices: {describe_ctx(ctxs)}; "
+        + (f"dist: {config.dist}" if config.dist else f"kvstore: {config.kvstore}"))
+    scale_out = describe_scale_out(kvstore, config.batch_size, config.lr, len(dataset.train[1]))
+    if scale_out:
+        log(scale_out)
+    log(f"model {config.model} ({describe_model(config.model)}), init {init}, "
+        f"{num_params(net):,} parameters:\n{net}")
+
+
+def continue_from(checkpoint, net, trainer, history, config, updates_per_epoch, log):
+    """Put a run back as the checkpoint left it (weights, optimiser, generators, history); return
+    the number of epochs it had trained."""
+    checkpoint.restore(net, trainer)
+    apply_schedule(trainer, config, updates_per_epoch)
+    ckpt.restore_rng(checkpoint.rng, checkpoint.epoch)
+    history.extend(EpochStats(**stats) for stats in checkpoint.history)
+    log(f"resumed from {checkpoint.path}: {checkpoint.epoch} epoch(s) done, training epochs "
+        f"{checkpoint.epoch + 1} to {config.num_epochs}")
+    return checkpoint.epoch
+
+
+def write_results(result, log):
+    """Save, export and write ``--out`` as the config says (worker 0 only, except ``{rank}`` saves)."""
+    config, net = result.config, result.net
     save = params_path(config.save, result.rank)
     if save:
         save_params(net, save)
         result.outputs["params"] = save
+    if config.export and result.rank == 0:
+        from ..export import export_net
+        input_shape = (1,) + result.dataset.train[0].shape[1:]
+        result.outputs["export_symbol"], result.outputs["export_params"] = export_net(
+            net, config.export, input_shape)
     if config.out and result.rank == 0:  # the other workers hold the same net: one writer is enough
         result.outputs.update(write_outputs(result, config.out))
+    if config.tensorboard and result.rank == 0:
+        result.outputs["tensorboard"] = config.tensorboard
     if not config.quiet:
         for name, path in result.outputs.items():
             log(f"wrote {name}: {path}")
-    return result
 
 
 def _silent(_line):
     """The log of a Horovod rank other than 0."""
 
 
-def settings(config):
+def dry_run(dataset, config):
+    """One batch of each split and one epoch, with every output switched off (``--dry-run``)."""
+    n = config.batch_size
+    small = dataclasses.replace(dataset, train=tuple(a[:n] for a in dataset.train),
+                                test=tuple(a[:n] for a in dataset.test))
+    return small, dataclasses.replace(config, num_epochs=1, out=None, save=None, export=None,
+                                      tensorboard=None, resume=None)
+
+
+def data_shape(dataset):
+    """What a checkpoint must agree with: one input's shape and the number of classes."""
+    return {"input_shape": list(dataset.train[0].shape[1:]), "num_classes": len(dataset.classes)}
+
+
+# Config fields a resumed run must share with its checkpoint: the net, and the optimiser's state.
+RESUME_FIELDS = ("model", "optimizer", "momentum", "wd", "beta1", "beta2", "epsilon", "gamma1",
+                 "clip_gradient")
+
+
+def resume_from(config, dataset):
+    """The checkpoint ``config.resume`` names, checked against this run (one clear error if it does not fit)."""
+    if config.load:
+        raise MxdlError("--resume and --load do not go together: a checkpoint holds its own weights")
+    checkpoint = ckpt.load_checkpoint(config.resume)
+    ckpt.check_compatible(checkpoint, config.to_dict(), data_shape(dataset), fields=RESUME_FIELDS)
+    if checkpoint.epoch >= config.num_epochs:
+        raise MxdlError(f"checkpoint {checkpoint.path} has already trained {checkpoint.epoch} epoch(s): "
+                        f"give --epochs N with N > {checkpoint.epoch} (the total) to train more")
+    return checkpoint
+
+
+def _tensorboard(config, rank):
+    if not config.tensorboard or rank != 0:
+        return None
+    from ..tensorboard_log import TensorBoardLog
+    board = TensorBoardLog(config.tensorboard)
+    board.text("config", "  \n".join(f"{k} = {v}" for k, v in config.to_dict().items()))
+    return board
+
+
+def _epoch_handler(config, net, trainer, history, dataset, kvstore, board, log, write_checkpoints):
+    """``on_epoch(stats)``: the epoch line, the history, TensorBoard, and the checkpoint when due."""
+    path = os.path.join(config.out, ckpt.CHECKPOINT_NAME) if write_checkpoints else None
+    if path and is_distributed(kvstore):
+        log("no checkpoint with a dist kvstore: the optimiser's state lives on the servers")
+        path = None
+
+    def on_epoch(stats):
+        history.append(stats)
+        log(epoch_line(stats))
+        if board is not None:
+            board.epoch(stats)
+        if path and (stats.epoch % config.checkpoint_every == 0 or stats.epoch == config.num_epochs):
+            ckpt.save_checkpoint(path, net, trainer, epoch=stats.epoch, history=history,
+                                 config=config.to_dict(), data=data_shape(dataset),
+                                 rng=ckpt.capture_rng(seed=config.seed))
+    return on_epoch
+
+
+def _interval_handler(config, board, log, updates_per_epoch):
+    """``on_interval(epoch, seen, n, cost)`` every ``--log-interval`` batches: a line (when there is
+    no progress bar) and TensorBoard's batch scalars."""
+    if not config.log_interval:
+        return None
+    show = not progress_bar(config)
+
+    def on_interval(epoch, seen, n, cost):
+        batches = -(-seen // config.batch_size)
+        if show:
+            running = f"cost {cost:.4f}" if math.isfinite(cost) else "cost at the epoch's end"
+            log(f"epoch {epoch} [{seen}/{n} ({100 * seen / n:.0f}%)] {running}")
+        if board is not None:
+            board.batch((epoch - 1) * updates_per_epoch + batches, cost)
+    return on_interval
+
+
+def progress_bar(config):
+    """Progress bars only on a terminal: in a log or a pipe they are noise (``--log-interval`` is for those)."""
+    return not config.quiet and sys.stderr.isatty()
+
+
+def settings(config, start_epoch=0, on_interval=None):
     """fit's :class:`~mxdl.train.Settings` for ``config``."""
     return Settings(num_epochs=config.num_epochs, batch_size=config.batch_size, lr=config.lr,
                     momentum=config.momentum, wd=config.wd, seed=config.seed, shuffle=config.shuffle,
-                    hybridize=config.hybridize, progress=not config.quiet)
+                    hybridize=config.hybridize, progress=progress_bar(config),
+                    start_epoch=start_epoch, log_interval=config.log_interval, on_interval=on_interval)
 
 
 def write_outputs(result, out):
-    """Write config.json, history.csv/.json, ``<model>.params`` and the PNG plots into ``out``."""
+    """Write config.json, history.csv/.json, ``<model>.params``, the PNG plots and report.html into ``out``.
+
+    The plots: accuracy, cost and lr per epoch, 20 test samples with their predictions, the
+    confusion matrix and the worst mistakes; report.html shows them all on one page with the
+    config, the per-epoch table, per-class precision and recall, the timings and the environment.
+    """
+    from ..evaluation import evaluate_net, evaluation_figures
+    from ..report import write_run_report
+
     config, net, history, dataset = result.config, result.net, result.history, result.dataset
     os.makedirs(out, exist_ok=True)
     paths = {name: os.path.join(out, filename) for name, filename in (
         ("config", "config.json"), ("history_csv", "history.csv"), ("history_json", "history.json"),
         ("out_params", f"{config.model}.params"), ("accuracy_plot", "accuracy.png"),
-        ("cost_plot", "cost.png"), ("samples_plot", "samples.png"),
-        ("confusion_plot", "confusion.png"))}
+        ("cost_plot", "cost.png"), ("lr_plot", "lr.png"), ("samples_plot", "samples.png"),
+        ("confusion_plot", "confusion.png"), ("mistakes_plot", "mistakes.png"))}
     config.to_json(paths["config"])
     history.to_csv(paths["history_csv"])
     history.to_json(paths["history_json"])
     save_params(net, paths["out_params"])
+    started = time.time()
     X_test, y_test = dataset.test
-    y_pred = predict(net, X_test, ctx=result.ctxs).argmax(axis=1)
+    evaluation = evaluate_net(net, X_test, y_test, dataset.classes, ctx=result.ctxs)
+    result.timings["evaluating the test data (s)"] = time.time() - started
+    y_pred = evaluation.y_pred
     figures = {
-        "accuracy_plot": plots.plot_accuracy(history),
-        "cost_plot": plots.plot_cost(history),
-        "samples_plot": plots.plot_samples(X_test[:NUM_SAMPLES], y_test[:NUM_SAMPLES],
-                                           y_pred[:NUM_SAMPLES], dataset.classes),
-        "confusion_plot": plots.plot_confusion(y_test, y_pred, dataset.classes),
+        "accuracy": plots.plot_accuracy(history),
+        "cost": plots.plot_cost(history),
+        "lr": plots.plot_lr(history),
+        "samples": plots.plot_samples(X_test[:NUM_SAMPLES], y_test[:NUM_SAMPLES], y_pred[:NUM_SAMPLES],
+                                      dataset.classes),
+        **evaluation_figures(evaluation, X_test, y_test),
     }
-    for name, fig in figures.items():
-        save_figure(fig, paths[name])
+    for name in ("accuracy", "cost", "lr", "samples", "confusion", "mistakes"):
+        save_figure(figures[name], paths[f"{name}_plot"])
+    checkpoint = os.path.join(out, "checkpoint.ckpt")
+    if os.path.isfile(checkpoint):
+        paths["checkpoint"] = checkpoint
+    paths["report"] = write_run_report(result, os.path.join(out, "report.html"), timings=result.timings,
+                                       evaluation=evaluation, figures=figures)
     return paths
 
 
