@@ -72,6 +72,7 @@ def test_report_is_one_self_contained_page(tmp_path):
     assert links.tables == 5  # config, epochs, per class, timings, environment
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
 def test_report_renders_in_headless_chromium_without_network(tmp_path):
     path = tmp_path / "report.html"

@@ -40,6 +40,7 @@ def _params(path):
     return {k: v.asnumpy() for k, v in mx.nd.load(str(path)).items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [
     ["--model", "mlp", "--momentum", "0.9", "--lr", "0.05", "--no-shuffle"],  # the case
     ["--model", "mlp", "--optimizer", "adam", "--lr", "0.01", "--lr-schedule", "factor",
@@ -131,6 +132,7 @@ def test_predict_params_without_model_or_config_falls_back_to_logreg(run_main, d
     assert code == 0 and out.startswith(f"{IDX}[0]: ")
 
 
+@pytest.mark.slow
 def test_optimizers_and_schedules_from_mxnet_and_the_lr_in_the_history(run_main, data_dir, tmp_path):
     out = _train(run_main, data_dir, "--optimizer", "nag", "--momentum", "0.9", "--lr", "0.05",
                  "--lr-schedule", "multifactor", "--lr-steps", "1", "2", "--lr-factor", "0.5",
