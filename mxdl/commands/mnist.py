@@ -17,7 +17,7 @@ import dataclasses
 
 from .. import cli, env
 from ..checkpoint import load_checkpoint
-from ..config import DISTS, KVSTORES, LR_SCHEDULES, OPTIMIZERS, PRESETS, Config
+from ..config import DISTS, KVSTORES, LR_SCHEDULES, OPTIMIZERS, PRESETS, Config, check_number
 from ..data import DATASETS
 from ..errors import MxdlError
 from ..models import check_init, list_models
@@ -140,7 +140,11 @@ _EPILOG = """examples:
 
 
 def _lr_factor(text):
-    return cli._number(float, text, "a number in (0, 1]", lambda v: 0 < v <= 1)
+    """argparse type for --lr-factor: a number in (0, 1]."""
+    try:
+        return check_number("lr_factor", float(text), above=0, maximum=1)
+    except (ValueError, MxdlError):
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}") from None
 
 
 def _init_spec(text):
