@@ -4,6 +4,7 @@ Bad input must be a clear message, never a traceback: argparse errors print one 
 :class:`~mxdl.errors.MxdlError` raised while running is printed as ``error: ...`` with exit code 1.
 """
 import argparse
+import os
 import sys
 
 from .config import check_int, check_number
@@ -80,4 +81,9 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): no traceback, and none at exit either, when Python
+        # flushes stdout into the closed pipe (the fix the Python docs give for SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0 if code is None else code

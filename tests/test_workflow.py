@@ -241,3 +241,16 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
     assert not mnist_demo.settings(Config()).progress
     monkeypatch.setattr(sys, "stderr", Terminal())
     assert mnist_demo.settings(Config()).progress and not mnist_demo.settings(Config(quiet=True)).progress
+
+
+def test_a_reader_that_goes_away_is_no_traceback(run_main, data_dir, tmp_path):
+    """``mxdl-predict ... | head -1``: the pipe closes under the command, which exits quietly (141)."""
+    _train(run_main, data_dir, "--epochs", "1", "--out", tmp_path / "run")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "predict.py"), "--params",
+                             str(tmp_path / "run" / "logreg.params"), "--idx", IDX, "--index",
+                             *map(str, range(3000))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith(f"{IDX}[0]: ")
+    proc.stdout.close()  # as head does after its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
