@@ -13,9 +13,11 @@ import sys
 
 import numpy as np
 import pytest
+import mxnet as mx
 from mxnet import autograd, gluon, nd
 
 from mxdl import engine, env as mxdl_env, train
+from mxdl.errors import DivergedError
 from mxdl.models import get_model
 from mxdl.utils import seed_everything
 
@@ -43,13 +45,14 @@ def _params(net):
     return [p.data().asnumpy() for p in net.collect_params().values()]
 
 
-def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed):
+def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed, momentum=0.0, wd=0.0, trainer=None):
     """The talk's loop (the public train.train_epoch) with Gluon's own Trainer, on numpy batches
     visiting the samples in the order fit documents for ``seed``.
 
     Returns per-epoch (cost, train accuracy) as seen during the epoch, like fit's History.
     """
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+    if trainer is None:
+        trainer = gluon.Trainer(net.collect_params(), "sgd", _sgd_params(lr, momentum, wd))
     rng = np.random.RandomState(seed)
     order = np.arange(len(X))
     epochs = []
@@ -63,18 +66,40 @@ def _plain_loop(net, X, y, *, batch_size, lr, num_epochs, seed):
     return epochs
 
 
+def _sgd_params(lr, momentum=0.0, wd=0.0):
+    params = {"learning_rate": lr}
+    if momentum:
+        params["momentum"] = momentum
+    if wd:
+        params["wd"] = wd
+    return params
+
+
 @pytest.fixture
 def bound_steps(monkeypatch):
-    """Counts the updates made by the engine's bound executor (the fast path)."""
-    calls = []
-    original = engine.BoundStep.step
+    """Counts the updates made by the engine's executor steps (the fast path): LeanStep's and
+    BoundStep's alike."""
+    return _FastSteps(monkeypatch)
 
-    def counted(self, start, stop):
-        calls.append(stop - start)
-        return original(self, start, stop)
 
-    monkeypatch.setattr(engine.BoundStep, "step", counted)
-    return calls
+class _FastSteps(list):
+    """The sizes of the updates made by the engine's executor steps; ``.lean``, ``.bound``: by kind."""
+
+    def __init__(self, monkeypatch):
+        super().__init__()
+        self.lean, self.bound = [], []
+        for kind, calls in ((engine.LeanStep, self.lean), (engine.BoundStep, self.bound)):
+            original = kind.step
+
+            def counted(step, start, stop, original=original, calls=calls):
+                calls.append(stop - start)
+                self.append(stop - start)
+                return original(step, start, stop)
+
+            monkeypatch.setattr(kind, "step", counted)
+
+    def clear(self):
+        del self[:], self.lean[:], self.bound[:]
 
 
 def test_fit_takes_the_fast_path_where_it_should_and_only_there(bound_steps):
@@ -82,7 +107,8 @@ def test_fit_takes_the_fast_path_where_it_should_and_only_there(bound_steps):
     fast, plain = _twins("mlp")
     train.fit(fast, LOSS, (X, y), num_epochs=2, batch_size=32, lr=0.1, seed=7)
     assert bound_steps == [32, 32, 32, 4] * 2  # every update of both epochs, the short batch too
-    del bound_steps[:]
+    assert bound_steps.lean == bound_steps  # plain SGD: the lean step
+    bound_steps.clear()
     history = train.fit(plain, LOSS, (X, y), num_epochs=2, batch_size=32, lr=0.1, seed=7, fast=False)
     assert bound_steps == [] and history.column("updates") == [4, 4]  # the talk's loop instead
     for got, want in zip(_params(fast), _params(plain)):
@@ -116,6 +142,81 @@ def test_fast_path_equals_plain_loop_with_shuffling(name, n, batch_size):
         assert stats.cost == pytest.approx(cost, rel=1e-4)
         assert stats.train_acc == pytest.approx(accuracy, abs=1e-9)
     assert _params(fast)[0].tolist() != _params(_twins(name)[0])[0].tolist()  # it did train
+
+
+@pytest.mark.parametrize("name, n, batch_size, momentum, wd", [
+    ("logreg", 50, 1, 0.0, 0.0),  # the talk's SGD: batch 1
+    ("mlp", 60, 1, 0.0, 0.0),
+    ("mlp", 61, 8, 0.9, 0.0),  # momentum (a short last batch too)
+    ("mlp", 61, 8, 0.0, 1e-3),  # weight decay
+    ("mlp", 45, 1, 0.9, 1e-3),  # both, at batch 1
+    ("lenet", 20, 1, 0.9, 1e-3),
+])
+def test_lean_step_is_gluons_sgd_bit_for_bit(bound_steps, name, n, batch_size, momentum, wd):
+    """The lean step (one update of all parameters as one flat array, the batch gathered and the
+    statistics kept inside the graph) gives exactly Gluon's Trainer's parameters, momentum and
+    update counts -- not merely close ones."""
+    X, y = _data(n)
+    fast, plain = _twins(name)
+    history = train.fit(fast, LOSS, (X, y), num_epochs=2, batch_size=batch_size, lr=0.05, seed=7,
+                        momentum=momentum, wd=wd, sync_every=7)
+    assert len(bound_steps.lean) == 2 * -(-n // batch_size) and not bound_steps.bound
+    trainer = gluon.Trainer(plain.collect_params(), "sgd", _sgd_params(0.05, momentum, wd))
+    reference = _plain_loop(plain, X, y, batch_size=batch_size, lr=0.05, num_epochs=2, seed=7,
+                            trainer=trainer)
+    for got, want in zip(_params(fast), _params(plain)):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(fast.collect_params().values(), plain.collect_params().values()):
+        np.testing.assert_array_equal(got.grad().asnumpy(), want.grad().asnumpy())  # the last gradient
+    for stats, (cost, accuracy) in zip(history, reference):
+        assert stats.cost == pytest.approx(cost, rel=1e-5)  # (summed in float32 on the device)
+        assert stats.train_acc == pytest.approx(accuracy, abs=1e-9)
+    assert _params(fast)[0].tolist() != _params(_twins(name)[0])[0].tolist()  # it did train
+
+
+def test_lean_step_keeps_momentum_and_counts_across_fits_and_follows_a_schedule(bound_steps):
+    """Two fits of one epoch with the caller's trainer (momentum, a learning-rate schedule) are two
+    epochs of Gluon's: the momentum states and update counts go back into the Trainer."""
+    X, y = _data(30)
+    fast, plain = _twins("mlp")
+    trainers = [gluon.Trainer(net.collect_params(), "sgd", {
+        "learning_rate": 0.1, "momentum": 0.9,
+        "lr_scheduler": mx.lr_scheduler.FactorScheduler(step=7, factor=0.5)}) for net in (fast, plain)]
+    for _ in range(2):
+        train.fit(fast, LOSS, (X, y), num_epochs=1, batch_size=4, lr=0.1, seed=3, trainer=trainers[0])
+        _plain_loop(plain, X, y, batch_size=4, lr=0.1, num_epochs=1, seed=3, trainer=trainers[1])
+    assert len(bound_steps.lean) == 16
+    for got, want in zip(_params(fast), _params(plain)):
+        np.testing.assert_array_equal(got, want)
+    states = [trainer._updaters[0].states for trainer in trainers]
+    assert sorted(states[0]) == sorted(states[1])
+    for index in states[1]:
+        np.testing.assert_array_equal(states[0][index].asnumpy(), states[1][index].asnumpy())
+    assert trainers[0]._optimizer.num_update == trainers[1]._optimizer.num_update == 16
+    assert trainers[0]._optimizer.rescale_grad == trainers[1]._optimizer.rescale_grad  # 1 / 2 (30 % 4)
+
+
+def test_other_optimizers_and_per_layer_multipliers_take_the_bound_step(bound_steps):
+    X, y = _data(40)
+    net = _twins("mlp")[0]
+    adam = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.01})
+    train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=16, lr=0.01, trainer=adam)
+    assert bound_steps.bound == [16, 16, 8] and not bound_steps.lean
+    bound_steps.clear()
+    net = _twins("mlp")[0]
+    net[0].weight.lr_mult = 0.5  # one learning rate for all is what one flat update can do
+    train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=16, lr=0.01)
+    assert bound_steps.bound == [16, 16, 8] and not bound_steps.lean
+
+
+def test_lean_step_leaves_the_parameters_right_when_training_diverges(bound_steps):
+    """A NaN cost stops fit mid-epoch; the Parameters still hold where training got to."""
+    X, y = _data(40)
+    net = _twins("mlp")[0]
+    with pytest.raises(DivergedError):
+        train.fit(net, LOSS, (X * 1e30, y), num_epochs=1, batch_size=1, lr=1e10, sync_every=5)
+    assert bound_steps.lean
+    assert not np.isfinite(_params(net)[0]).all()  # the diverged values, not the initial ones
 
 
 def test_custom_to_label_takes_the_general_path_with_the_same_numbers():
