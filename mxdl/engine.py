@@ -282,6 +282,13 @@ class LeanStep:
         optimizer = trainer._optimizer
         if type(optimizer) is not mx.optimizer.SGD or getattr(trainer, "_amp_loss_scaler", None):
             return False
+        # A Trainer that does its own step (e.g. Horovod's DistributedTrainer, whose gradient
+        # allreduce is its _allreduce_grads) must make it: this step never calls trainer.step.
+        kind = type(trainer)
+        if (any(getattr(kind, name) is not getattr(gluon.Trainer, name)
+                for name in ("step", "allreduce_grads", "_allreduce_grads", "update"))
+                or kind._update not in (gluon.Trainer._update, SGDTrainer._update)):
+            return False
         if not trainer._kv_initialized:
             trainer._init_kvstore()
         if trainer._kvstore is not None or trainer._update_on_kvstore:

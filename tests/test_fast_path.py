@@ -196,7 +196,7 @@ def test_lean_step_keeps_momentum_and_counts_across_fits_and_follows_a_schedule(
     assert trainers[0]._optimizer.rescale_grad == trainers[1]._optimizer.rescale_grad  # 1 / 2 (30 % 4)
 
 
-def test_other_optimizers_and_per_layer_multipliers_take_the_bound_step(bound_steps):
+def test_other_optimizers_multipliers_and_trainers_take_the_bound_step(bound_steps):
     X, y = _data(40)
     net = _twins("mlp")[0]
     adam = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.01})
@@ -207,6 +207,16 @@ def test_other_optimizers_and_per_layer_multipliers_take_the_bound_step(bound_st
     net[0].weight.lr_mult = 0.5  # one learning rate for all is what one flat update can do
     train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=16, lr=0.01)
     assert bound_steps.bound == [16, 16, 8] and not bound_steps.lean
+    bound_steps.clear()
+
+    class AllReducing(gluon.Trainer):  # as Horovod's DistributedTrainer: its own gradient exchange
+        def _allreduce_grads(self):
+            self.allreduced = getattr(self, "allreduced", 0) + 1
+
+    net = _twins("mlp")[0]
+    trainer = AllReducing(net.collect_params(), "sgd", {"learning_rate": 0.01})
+    train.fit(net, LOSS, (X, y), num_epochs=1, batch_size=16, lr=0.01, trainer=trainer)
+    assert bound_steps.bound == [16, 16, 8] and trainer.allreduced == 3
 
 
 def test_lean_step_leaves_the_parameters_right_when_training_diverges(bound_steps):
