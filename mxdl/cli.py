@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from .config import check_int, check_number
+from .config import check_float32, check_int, check_seed
 from .errors import MxdlError
 
 
@@ -56,19 +56,24 @@ def non_negative_int(text):
     return _flag(text, int, check_int, minimum=0)
 
 
+def seed(text):
+    """A seed: an integer from 0 to 2**32 - 1 (numpy's limit)."""
+    return _flag(text, int, check_seed)
+
+
 def positive_float(text):
-    """A finite number > 0 (learning rates)."""
-    return _flag(text, float, check_number, above=0)
+    """A number > 0 that float32 holds (learning rates: MXNet computes in float32)."""
+    return _flag(text, float, check_float32, above=0)
 
 
 def non_negative_float(text):
-    """A finite number >= 0 (weight decay)."""
-    return _flag(text, float, check_number, minimum=0)
+    """A number >= 0 that float32 holds (weight decay)."""
+    return _flag(text, float, check_float32, minimum=0)
 
 
 def fraction(text):
-    """A number in [0, 1) (momentum)."""
-    return _flag(text, float, check_number, minimum=0, below=1)
+    """A number in [0, 1) that float32 holds (momentum)."""
+    return _flag(text, float, check_float32, minimum=0, below=1)
 
 
 def run(main, argv=None):

@@ -92,12 +92,12 @@ class Config:
                                 f"dist {self.dist}, not both")
         check_int("batch_size", self.batch_size, 1)
         check_int("num_epochs", self.num_epochs, 1)
-        check_int("seed", self.seed, 0)
+        check_seed("seed", self.seed)
         if self.limit is not None:
             check_int("limit", self.limit, 1)
-        check_number("lr", self.lr, above=0)
-        check_number("momentum", self.momentum, minimum=0, below=1)
-        check_number("wd", self.wd, minimum=0)
+        check_float32("lr", self.lr, above=0)
+        check_float32("momentum", self.momentum, minimum=0, below=1)
+        check_float32("wd", self.wd, minimum=0)
         if self.init is not None:
             check_init(self.init)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -209,6 +209,31 @@ def check_number(name, value, *, minimum=None, above=None, below=None, maximum=N
           and (below is None or value < below) and (maximum is None or value <= maximum))
     if not ok:
         _fail(name, what, value)
+    return value
+
+
+# numpy's RandomState (which seed_everything seeds) takes seeds from 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+# MXNet computes in float32: a hyperparameter must survive the conversion (1e39 becomes inf, 1e-320
+# becomes 0, and MXNet's operators refuse both with a traceback).  Non-zero values must be normal
+# float32 numbers.
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.1754944e-38
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # 3.4028235e+38
+
+
+def check_seed(name, value):
+    """``value`` is a seed numpy and MXNet accept: an integer from 0 to 2**32 - 1."""
+    return check_int(name, value, 0, MAX_SEED)
+
+
+def check_float32(name, value, **bounds):
+    """:func:`check_number` with ``bounds``, and a value float32 holds: 0, or a size from
+    1.2e-38 to 3.4e+38 (learning rates, weight decay, momentum, initial scales)."""
+    check_number(name, value, **bounds)
+    if value != 0 and not FLOAT32_TINY <= abs(value) <= FLOAT32_MAX:
+        zero = " (or 0)" if bounds.get("minimum") == 0 or not bounds else ""
+        _fail(name, f"a number whose size float32 holds, from {FLOAT32_TINY:.2g} to "
+              f"{FLOAT32_MAX:.2g}{zero}: MXNet computes in float32", value)
     return value
 
 

@@ -16,6 +16,9 @@ _GPU_HELP = ("install a CUDA build of MXNet instead of the CPU one, e.g. "
              "'pip uninstall -y mxnet && pip install mxnet-cu112==1.9.1' (CUDA 11.2; GPUs up to compute "
              "capability 8.6), or run with --ctx cpu")
 _ONE = re.compile(r"^(cpu|gpu)(?::(\d+))?$")
+# cpu:N is only a label (several of them simulate data-parallel devices), but MXNet sizes per-device
+# state by the largest index used (~16 bytes an index, measured): cpu:2147483647 hangs allocating it.
+MAX_CPU_INDEX = 1023
 
 
 def num_gpus():
@@ -33,6 +36,9 @@ def _one(token, n_gpus):
                            "such as gpu:0,gpu:1")
     kind, index = match.group(1), int(match.group(2) or 0)
     if kind == "cpu":
+        if index > MAX_CPU_INDEX:
+            raise ContextError(f"{token}: a cpu index must be from 0 to {MAX_CPU_INDEX} (MXNet keeps "
+                               "state for every index up to the largest one used)")
         return mx.cpu(index)
     if n_gpus == 0:
         raise ContextError(f"{token} was asked for but this MXNet build ({mx.__version__}) sees no GPU: "

@@ -17,19 +17,20 @@ itself.  Several devices or a ``dist_*`` kvstore train data-parallel (:mod:`mxdl
 """
 import contextlib
 import dataclasses
-import math
 import time
 from typing import Callable, Optional
 
 import numpy as np
 from mxnet import autograd, gluon, nd
 
-from . import engine
-from .config import check_batch_size, check_int, check_number
+from . import divergence, engine
+from .config import check_batch_size, check_float32, check_int, check_seed
 from .context import devices
 from .distributed import horovod, parallel
-from .errors import DivergedError, MxdlError
+from .errors import MxdlError
 from .history import EpochStats, History  # noqa: F401  (train.History: what fit returns)
+
+INITIAL_COST_SAMPLES = 1024  # training samples the initial cost is measured on (see mxdl.divergence)
 
 
 def argmax_label(y_hat):
@@ -95,9 +96,11 @@ class Settings:
             raise MxdlError("the training data is empty: give at least one sample")
         check_int("num_epochs", self.num_epochs, 1)
         check_batch_size("batch_size", self.batch_size, num_train)
-        check_number("lr", self.lr, above=0)
-        check_number("momentum", self.momentum, minimum=0, below=1)
-        check_number("wd", self.wd, minimum=0)
+        check_float32("lr", self.lr, above=0)
+        check_float32("momentum", self.momentum, minimum=0, below=1)
+        check_float32("wd", self.wd, minimum=0)
+        if self.seed is not None:
+            check_seed("seed", self.seed)
         check_int("sync_every", self.sync_every, 1)
         check_int("start_epoch", self.start_epoch, 0, self.num_epochs - 1)
         if self.log_interval is not None:
@@ -154,6 +157,9 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
     else:
         parallel.check_kvstore(ctxs, trainer._kvstore_params["kvstore"])  # (Gluon keeps it nowhere public)
     to_label = settings.to_label
+    # The cost the training starts from: an epoch ending 1000 times above it has diverged.
+    initial_cost = evaluate(net, X[:INITIAL_COST_SAMPLES], y[:INITIAL_COST_SAMPLES], ctx=ctxs,
+                            to_label=None, loss_fn=loss_fn)[0]
     step = engine.make_step(net, loss_fn, trainer, ctxs, kvstore, to_label=to_label,
                             count_correct=to_label is argmax_label, hybridize=settings.hybridize,
                             fast=settings.fast, batch_size=batch_size)
@@ -180,13 +186,13 @@ def fit(net, loss_fn, train, test=None, settings=None, *, ctx=None, kvstore="dev
                 cost, train_acc, updates = train_epoch(net, loss_fn, trainer, batches, to_label)
             else:
                 def on_sync(cost, seen):
-                    _check_cost(cost, epoch, bar, seen)
+                    _check_cost(cost, epoch, initial_cost, bar, seen)
                     if on_interval is not None:
                         on_interval(seen, cost)
                 cost, train_acc, updates = engine.run_epoch(
                     step, X_dev, y_dev, epoch_order, batch_size, accuracy=to_label is not None,
                     sync_every=settings.log_interval or settings.sync_every, on_sync=on_sync)
-        _check_cost(cost, epoch)
+        _check_cost(cost, epoch, initial_cost)
         seconds = time.time() - start
         test_acc = float("nan")
         if test_data is not None:
@@ -248,11 +254,10 @@ def _progress_bar(n, epoch, show):
         bar.close()
 
 
-def _check_cost(cost, epoch, bar=None, seen=None):
-    """Stop on a NaN/inf cost; feed the progress bar (advanced to ``seen`` samples)."""
-    if not math.isfinite(cost):
-        raise DivergedError(f"the cost became {cost} in epoch {epoch}: the learning rate is too high "
-                            "for this model and data; try a lower one (e.g. a tenth of it)")
+def _check_cost(cost, epoch, initial_cost, bar=None, seen=None):
+    """Stop on a diverged cost (NaN/inf, or exploded: :mod:`mxdl.divergence`); feed the progress bar
+    (advanced to ``seen`` samples)."""
+    divergence.check_cost(cost, epoch, initial_cost)
     if bar is not None:
         bar.update(seen - bar.n)
         bar.set_postfix(cost=f"{cost:.4f}", refresh=False)  # (the bar itself shows samples/s)

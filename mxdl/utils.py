@@ -204,6 +204,86 @@ def atomic_write(path, mode="wb"):
             os.fsync(f.fileno())
 
 
+def _probe(directory, shown, flag):
+    """Prove that a file can be created in ``directory`` (then remove it); FileError if not."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".mxdl-probe.{_HOST}-{os.getpid()}.", suffix=".tmp",
+                                     dir=directory)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise FileError(f"cannot write in {flag} {shown}: {err.strerror or err}") from None
+
+
+def _make_dirs(path, flag, what):
+    """Create folder ``path`` and its missing parents; return the folders created, outermost first."""
+    missing, head = [], os.path.abspath(path)
+    while head and not os.path.lexists(head):
+        missing.append(head)
+        head = os.path.dirname(head)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        raise FileError(f"cannot use {flag} {path}: it is a file, not a folder; give a folder "
+                        "(it is created if missing)") from None
+    except OSError as err:
+        raise FileError(f"cannot create {what} {path}: {err.strerror or err}") from None
+    if not os.path.isdir(path):
+        raise FileError(f"cannot use {flag} {path}: it is not a folder")
+    return missing[::-1]
+
+
+def _remove_dirs(created):
+    for directory in reversed(created):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+def prepare_output_dir(path, flag="--out"):
+    """Create folder ``path`` (``--out``) if needed and prove a file can be written in it.
+
+    A path naming a file, under /proc, too long, not permitted or on a read-only file system is one
+    :class:`FileError` line naming the path and the reason.
+    """
+    path = os.fspath(path)
+    created = _make_dirs(path, flag, f"{flag} folder")
+    try:
+        _probe(path, path, flag)
+    except FileError:
+        _remove_dirs(created)
+        raise
+    return path
+
+
+def check_output_dir(path, flag="--out"):
+    """Prove, before any work, that folder ``path`` can be created and written: it is created, a
+    file is written in it, and what was created is removed again (a failed run leaves nothing)."""
+    path = os.fspath(path)
+    created = _make_dirs(path, flag, f"{flag} folder")
+    try:
+        _probe(path, path, flag)
+    finally:
+        _remove_dirs(created)
+    return path
+
+
+def check_output_file(path, flag="--save"):
+    """Prove, before any work, that file ``path`` (``--save``) can be written: its folder is created
+    if needed, a file is written beside it, and what was created is removed again.  The file itself
+    is not touched; a directory, device or FIFO there is refused."""
+    path = os.fspath(path)
+    target, _ = writable_target(path)
+    directory = os.path.dirname(target)
+    created = _make_dirs(directory, flag, f"the folder of {flag}")
+    try:
+        _probe(directory, path, flag)
+    finally:
+        _remove_dirs(created)
+    return path
+
+
 def _mxnet_reason(err):
     """The last line of an MXNetError (its message starts with a C++ "Traceback" header)."""
     text = str(err).strip()

@@ -8,6 +8,7 @@ No network: downloads come from a local HTTP server or a file:// mirror.
 import gzip
 import http.server
 import os
+import re
 import resource
 import shutil
 import signal
@@ -26,6 +27,8 @@ from conftest import IDX_FILES, synthetic_digits, write_idx_dataset
 from mxdl.data import write_idx
 from mxdl.data.sources import embedded_dir
 
+pytestmark = pytest.mark.slow  # a subprocess per case: ~5 s each (pytest -m "not slow" skips them)
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -34,12 +37,17 @@ TRAIN = ("--quiet", "--epochs", "1", "--limit", "300")  # the issue's M, on the 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (mknod, mount)")
 
 
-def run_script(script, *args, home, timeout=300, env=None):
-    """Run ``scripts/<script>`` with ``args``; MXNet's cache is ``home`` (never ~/.mxnet)."""
+def run_script(script, *args, home, timeout=300, env=None, prefix=()):
+    """Run ``scripts/<script>`` (or ``-m module`` for a ``script`` starting with ``-m ``) with
+    ``args``; MXNet's cache is ``home`` (never ~/.mxnet).  ``prefix``: a command to run it under."""
     environ = {key: value for key, value in os.environ.items() if key != "MXNET_GLUON_REPO"}
     environ.update({"PYTHONPATH": str(ROOT), "MXNET_HOME": str(home), **(env or {})})
-    return subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)], env=environ,
+    target = script.split() if script.startswith("-m ") else [str(SCRIPTS / script)]
+    return subprocess.run([*prefix, sys.executable, *target, *map(str, args)], env=environ,
                           capture_output=True, text=True, timeout=timeout, cwd=str(home))
+
+
+ONE_ERROR = re.compile(r"^([^:]+: )?error: ")  # "error: ..." (argparse: "prog: error: ...")
 
 
 def assert_one_error(proc, *needles):
@@ -47,7 +55,7 @@ def assert_one_error(proc, *needles):
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert len(lines) == 1 and ONE_ERROR.match(lines[0]), proc.stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
@@ -299,3 +307,180 @@ def test_stale_temporary_files_of_killed_runs_are_removed(home, tmp_path):
     # The synthetic mirror's files are not MNIST: the checksum refuses them, leaving nothing behind.
     assert_one_error(proc, "not the expected file", "nothing was saved")
     assert os.listdir(cache) == []
+
+
+# ------------------------------------------- item 2: --out and --save are checked before training
+
+def _blocker(home):
+    path = home / "a-file"
+    path.write_text("an earlier file")
+    return path
+
+
+OUTPUT_CASES = {
+    # case: (flag, path relative to home (or absolute), words of the error)
+    "--out names a file": ("--out", "a-file", "it is a file, not a folder"),
+    "--out under /proc": ("--out", "/proc/mxdl-run", "/proc/mxdl-run"),
+    "--out below a file": ("--out", "a-file/run", "Not a directory"),
+    "--save below a file": ("--save", "a-file/logreg.params", "Not a directory"),
+    "--out name too long": ("--out", "x" * 300, "File name too long"),
+    "--save name too long": ("--save", "x" * 300 + ".params", "File name too long"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUTPUT_CASES))
+def test_bad_outputs_are_refused_before_training(home, case):
+    flag, path, words = OUTPUT_CASES[case]
+    blocker = _blocker(home)
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", flag, home / path, home=home)
+    assert_one_error(proc, words)
+    assert "Epoch" not in proc.stdout  # refused before any training
+    assert blocker.read_text() == "an earlier file"
+
+
+def _can_drop_root():
+    if not IS_ROOT or shutil.which("setpriv") is None:
+        return False
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_drop_root(), reason="needs root and setpriv to run as another user")
+@pytest.mark.parametrize("flag", ["--out", "--save"])
+def test_no_permission_is_refused_before_training(flag):
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="mxdl-permission-"))  # outside pytest's 0700 folders
+    try:
+        base.chmod(0o755)
+        home = base / "home"
+        home.mkdir(mode=0o777)  # nobody may run in it and use it as MXNET_HOME ...
+        home.chmod(0o777)
+        locked = base / "locked"
+        locked.mkdir(mode=0o555)  # ... but not write here
+        target = locked / ("run" if flag == "--out" else "logreg.params")
+        proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", flag, target, home=home,
+                          env={"HOME": str(home)},
+                          prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+        assert_one_error(proc, str(locked), "Permission denied")
+        assert "Epoch" not in proc.stdout and os.listdir(locked) == []
+    finally:
+        shutil.rmtree(base)
+
+
+def _mount_tmpfs(path, options):
+    if not IS_ROOT or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a tmpfs")
+    path.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 48 KiB tmpfs holding an earlier 31 KiB params file: the next one does not fit."""
+    mnt = tmp_path / "disk"
+    _mount_tmpfs(mnt, "size=48k")
+    yield mnt
+    subprocess.run(["umount", str(mnt)])
+
+
+def test_a_full_disk_leaves_the_earlier_file_and_says_so(home, small_disk, good_params):
+    earlier = small_disk / "logreg.params"
+    shutil.copyfile(good_params, earlier)
+    before = earlier.read_bytes()
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", "--seed", "2", "--save", earlier,
+                      home=home)
+    assert_one_error(proc, str(earlier), "No space left on device", "left as it was")
+    assert earlier.read_bytes() == before and os.listdir(small_disk) == ["logreg.params"]
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    mnt = tmp_path / "ro"
+    _mount_tmpfs(mnt, "size=64k,ro")
+    yield mnt
+    subprocess.run(["umount", str(mnt)])
+
+
+@pytest.mark.parametrize("flag", ["--out", "--save"])
+def test_a_read_only_file_system_is_refused_before_training(home, read_only_disk, flag):
+    target = read_only_disk / ("run" if flag == "--out" else "logreg.params")
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", flag, target, home=home)
+    assert_one_error(proc, str(target), "Read-only file system")
+    assert "Epoch" not in proc.stdout
+
+
+@pytest.mark.parametrize("script", ["toy.py", "batch_sizes.py"])
+def test_other_commands_check_out_before_training(home, script):
+    blocker = _blocker(home)
+    proc = run_script(script, "--out", blocker, home=home)
+    assert_one_error(proc, str(blocker), "it is a file, not a folder")
+    assert blocker.read_text() == "an earlier file"
+
+
+# ------------------------------------------------- items 3 and 4: flags that ask for too much
+
+FLAG_CASES = {
+    # case: (script, flags, words of the error)
+    "cpu index": ("mnist.py", ["--ctx", "cpu:99999999999999999999"], "cpu index must be from 0 to"),
+    "toy points": ("toy.py", ["--n", "99999999999"], "n must be an integer from 1 to"),
+    "seed 2**32": ("mnist.py", ["--seed", "4294967296"], "--seed: must be an integer from 0 to 4294967295"),
+    "lr 1e39": ("mnist.py", ["--lr", "1e39"], "float32"),
+    "lr 1e-320": ("mnist.py", ["--lr", "1e-320"], "float32"),
+    "wd 1e39": ("mnist.py", ["--wd", "1e39"], "float32"),
+    "momentum 1e-320": ("mnist.py", ["--momentum", "1e-320"], "float32"),
+    "init uniform:1e308": ("mnist.py", ["--init", "uniform:1e308"], "float32"),
+    "toy seed 2**32": ("toy.py", ["--seed", "4294967296"], "--seed: must be an integer from 0"),
+    "toy lr 1e39": ("toy.py", ["--lr", "1e39"], "float32"),
+    "toy lr 1e-320": ("toy.py", ["--lr", "1e-320"], "float32"),
+    "study seed 2**32": ("batch_sizes.py", ["--seed", "4294967296"], "--seed: must be an integer from 0"),
+    "study lr 1e-320": ("batch_sizes.py", ["--lr", "1e-320"], "float32"),
+    "study lr grid 1e39": ("batch_sizes.py", ["--lr-grid", "0.1,1e39"], "float32"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FLAG_CASES))
+def test_flags_out_of_range_are_one_line(home, case):
+    script, flags, words = FLAG_CASES[case]
+    extra = list(TRAIN) + ["--dataset", "mnist-t10k"] if script == "mnist.py" else []
+    proc = run_script(script, *extra, *flags, "--out", home / "out", home=home)
+    assert_one_error(proc, words)
+    assert "Epoch" not in proc.stdout and not (home / "out").exists()
+
+
+# ------------------------------------------------------------- item 6: a cost that explodes
+
+@pytest.mark.parametrize("model, lr", [("mlp", "30"), ("logreg", "1e6")])
+def test_a_finite_explosion_of_the_cost_is_divergence(home, model, lr):
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", "--model", model, "--lr", lr,
+                      "--save", home / "net.params", home=home)
+    assert_one_error(proc, "diverged", "times the cost", "training started from", "learning rate is too high")
+    assert not (home / "net.params").exists()
+
+
+def test_a_high_lr_that_still_learns_is_not_divergence(home):
+    """logreg at lr 100: the first epoch's cost is ~70 times the start, yet it learns."""
+    proc = run_script("mnist.py", "--quiet", "--epochs", "2", "--limit", "2000", "--dataset",
+                      "mnist-t10k", "--lr", "100", home=home)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    assert float(re.search(r"Test_acc ([\d.]+)", last).group(1)) > 0.6
+
+
+# ----------------------------------------------------- the launcher's bounds (helper "launcher")
+
+def test_launcher_refuses_absurd_worker_counts(home):
+    proc = run_script("-m mxdl.distributed.launch", "--workers", "99999999999", "--", "true",
+                      home=home)
+    assert_one_error(proc, "99999999999 workers")
+
+
+def test_launcher_names_a_port_in_use(home):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run_script("-m mxdl.distributed.launch", "--workers", "1", "--port", port, "--",
+                          sys.executable, "-c", "pass", home=home)
+    assert_one_error(proc, f"port {port}", "in use")

@@ -70,7 +70,7 @@ def test_main_returns_the_exit_code_of_a_user_error(capsys):
     (lambda: StudyConfig(model="resnet").validate(), "model must be one of logreg, mlp, lenet, got 'resnet'"),
     (lambda: Settings(num_epochs=1, batch_size=11, lr=0.1).validate(10),
      r"batch_size must be an integer from 1 to the number of training samples \(10\), or None"),
-    (lambda: Config(seed=True).validate(), "seed must be an integer >= 0, got True"),
+    (lambda: Config(seed=True).validate(), "seed must be an integer from 0 to 4294967295, got True"),
 ])
 def test_every_config_speaks_with_the_shared_validators(make, message):
     with pytest.raises(MxdlError, match=message):

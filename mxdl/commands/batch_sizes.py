@@ -18,6 +18,7 @@ from ..config import DEFAULT_DEVICE
 from ..data import DATASETS
 from ..demos.batch_size_study import DEFAULT_LIMIT, DEFAULT_LR_GRID, StudyConfig, run, write_outputs
 from ..models import list_models
+from ..utils import check_output_dir
 
 
 def batch_size_list(text):
@@ -64,7 +65,7 @@ def build_parser():
     arg("--limit", type=cli.positive_int, default=DEFAULT_LIMIT,
         help="use only the first LIMIT training samples, so that batch size 1 stays affordable "
         "(more than the data set has: all of them)")
-    arg("--seed", type=cli.non_negative_int, default=1, help="seed of the initial weights and shuffling")
+    arg("--seed", type=cli.seed, default=1, help="seed of the initial weights and shuffling")
     arg("--ctx", default=DEFAULT_DEVICE, help="device(s): cpu, gpu, gpu:N, auto")
     arg("--out", default=None, metavar="DIR",
         help="write batch_sizes.csv/.json and the plots batch_sizes.png, lr_batch_heatmap.png here")
@@ -85,6 +86,8 @@ def _main(argv):
                          lrs=(args.lr,) if args.lr is not None else tuple(args.lr_grid),
                          num_epochs=args.num_epochs, limit=args.limit, seed=args.seed,
                          ctx=args.ctx).validate()
+    if args.out:
+        check_output_dir(args.out)  # before the study: a run is never lost to a bad --out
     if log:
         log(f"config: {config}")
     result = run(config, log=log, warn=lambda note: print(note, file=sys.stderr))  # said even with --quiet

@@ -54,7 +54,7 @@ def build_parser():
           "batch-size x workers samples)")
     group("--lr", type=cli.positive_float, default=_DEFAULT.lr, metavar="LR", help="learning rate, "
           "applied to the mean gradient of an update's samples (of all workers with a dist kvstore)")
-    group("--seed", type=cli.non_negative_int, default=_DEFAULT.seed, metavar="S",
+    group("--seed", type=cli.seed, default=_DEFAULT.seed, metavar="S",
           help="random seed of the initial weights and the shuffling")
     group("--no-shuffle", dest="shuffle", action="store_false", default=argparse.SUPPRESS,
           help="train on the samples in file order every epoch (to compare runs batch by batch)")

@@ -12,13 +12,14 @@ Everything it does is :mod:`mxdl.demos.toy_demo`; this module only turns flags i
 """
 from .. import cli
 from ..demos.toy_demo import ToyConfig, format_table, run, write_outputs
+from ..utils import check_output_dir
 
 DEFAULTS = ToyConfig()
 
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(prog="mxdl-toy", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=cli.non_negative_int, default=DEFAULTS.seed,
+    parser.add_argument("--seed", type=cli.seed, default=DEFAULTS.seed,
                         help="seed for the data, the initialisation and the shuffling")
     parser.add_argument("--ctx", default=DEFAULTS.ctx, help="device: cpu, gpu, gpu:N or auto")
     parser.add_argument("--lr", type=cli.positive_float, default=DEFAULTS.lr, help="learning rate")
@@ -43,6 +44,7 @@ def _main(argv):
     args = parse_args(argv)
     config = ToyConfig(n=args.n, lr=args.lr, num_epochs=args.epochs, batch_size=args.batch_size,
                        seed=args.seed, ctx=args.ctx).validate()
+    check_output_dir(args.out)  # before training: a run is never lost to a bad --out
     print(f"config: {config}")
     result = run(config)
     print(format_table(result))

@@ -32,14 +32,14 @@ from typing import Optional
 
 import numpy as np
 
-from ..config import DEFAULT_DEVICE, check_choice, check_int, check_number
+from ..config import DEFAULT_DEVICE, check_choice, check_float32, check_int, check_seed
 from ..data import DATASETS
 from ..errors import DivergedError, MxdlError
 from ..models import list_models
 from ..plots import batch_size_label, save_figure
 from ..history import History
 from ..train import Settings, argmax_label, evaluate, fit
-from ..utils import atomic_write, seed_everything
+from ..utils import atomic_write, prepare_output_dir, seed_everything
 
 # None stands for "the whole training set": gradient descent.
 DEFAULT_BATCH_SIZES = (1, 8, 64, 512, None)
@@ -353,11 +353,11 @@ class StudyConfig:
         if not self.lrs:
             raise MxdlError("give at least one learning rate")
         for lr in self.lrs:
-            check_number("lrs", lr, above=0)
+            check_float32("lrs", lr, above=0)
         check_int("num_epochs", self.num_epochs, 1)
         if self.limit is not None:
             check_int("limit", self.limit, 1)
-        check_int("seed", self.seed, 0)
+        check_seed("seed", self.seed)
         return self
 
 
@@ -419,7 +419,7 @@ def write_outputs(result, out):
     from ..plots import study as plots  # matplotlib only when plots are wanted
 
     study = result.study
-    os.makedirs(out, exist_ok=True)
+    prepare_output_dir(out, "--out")
     paths = {"rows_csv": os.path.join(out, "batch_sizes.csv"),
              "study_json": os.path.join(out, "batch_sizes.json"),
              "curves_plot": os.path.join(out, "batch_sizes.png")}

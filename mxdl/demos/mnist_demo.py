@@ -32,7 +32,8 @@ from ..optim import apply_schedule, make_trainer
 from ..plots import save_figure
 from ..plots import training as plots
 from ..train import EpochStats, History, Settings, fit, predict
-from ..utils import load_params, num_params, save_params, seed_everything
+from ..utils import (check_output_dir, check_output_file, load_params, num_params,
+                     prepare_output_dir, save_params, seed_everything)
 
 NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
 
@@ -107,6 +108,7 @@ def run(config, log=print):
     if is_horovod(kvstore) and kvstore.rank != 0:  # rank 0 speaks for the job; errors still show
         log, config = _silent, dataclasses.replace(config, quiet=True)
     rank, num_workers = worker_rank(kvstore)
+    check_outputs(config, rank)  # before any work: a run is never lost to a bad --out or --save
     seed_everything(config.seed)
     dataset, config = load_data(config, log)
     timings = {"loading the data (s)": time.time() - started}
@@ -199,6 +201,15 @@ def write_results(result, log):
     if not config.quiet:
         for name, path in result.outputs.items():
             log(f"wrote {name}: {path}")
+
+
+def check_outputs(config, rank):
+    """Create ``config.out`` and prove it and ``config.save``'s folder writable (one line if not)."""
+    save = params_path(config.save, rank)
+    if save:
+        check_output_file(save, "--save")
+    if config.out and rank == 0:
+        check_output_dir(config.out, "--out")
 
 
 def _silent(_line):
@@ -305,7 +316,7 @@ def write_outputs(result, out):
     from ..report import write_run_report
 
     config, net, history, dataset = result.config, result.net, result.history, result.dataset
-    os.makedirs(out, exist_ok=True)
+    prepare_output_dir(out, "--out")
     paths = {name: os.path.join(out, filename) for name, filename in (
         ("config", "config.json"), ("history_csv", "history.csv"), ("history_json", "history.json"),
         ("out_params", f"{config.model}.params"), ("accuracy_plot", "accuracy.png"),

@@ -16,7 +16,7 @@ import os
 import numpy as np
 from mxnet import gluon
 
-from ..config import DEFAULT_DEVICE, check_int, check_number
+from ..config import DEFAULT_DEVICE, check_float32, check_int, check_number, check_seed
 from ..context import describe_ctx, parse_ctx
 from ..errors import MxdlError
 from ..landscape import cost_curve, tangent
@@ -25,6 +25,11 @@ from ..toy import make_toy
 from ..plots import save_figure
 from ..train import Settings, evaluate, fit
 from ..utils import seed_everything
+
+
+# The toy is a picture of a few hundred points; a bound keeps a typo (--n 99999999999, 373 GiB of
+# arrays) from ending in an out-of-memory kill.  Ten million points already take ~1 GB with copies.
+MAX_POINTS = 10_000_000
 
 
 @dataclasses.dataclass
@@ -42,12 +47,12 @@ class ToyConfig:
 
     def validate(self):
         """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
-        check_int("n", self.n, 1)
-        check_number("m", self.m)
-        check_number("lr", self.lr, above=0)
+        check_int("n", self.n, 1, MAX_POINTS)
+        check_float32("m", self.m)
+        check_float32("lr", self.lr, above=0)
         check_int("num_epochs", self.num_epochs, 1)
         check_int("batch_size", self.batch_size, 1)
-        check_int("seed", self.seed, 0)
+        check_seed("seed", self.seed)
         check_number("test_fraction", self.test_fraction, above=0, below=1)
         return self
 

@@ -72,6 +72,9 @@ def check_init(spec):
         raise MxdlError(f"initialiser {spec!r} needs a number after the colon: use {_INIT_FORMS}") from None
     if not 0 < value < float("inf"):
         raise MxdlError(f"initialiser {spec!r} needs a finite number > 0 after the colon")
+    if not 1.1754944e-38 <= value <= 3.4028235e+38:  # float32's normal range: MXNet draws in float32
+        raise MxdlError(f"initialiser {spec!r} needs a number from 1.2e-38 to 3.4e+38 after the colon "
+                        "(MXNet computes in float32)")
     return kind, value
 
 
