@@ -2,11 +2,12 @@
 #   make demo   create .venv, install mxdl, run the meetup MNIST demo into runs/mnist/
 #   make test   create .venv, install mxdl with its test extras, run the test suite
 #   make horovod  build Horovod (Gloo, CPU, MXNet only) into .venv: the second distributed engine (minutes: it compiles)
+#   make notebooks  execute every notebook and render it, outputs included, into docs/notebooks/*.html
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo toy test bench horovod clean
+.PHONY: demo toy test bench horovod notebooks clean
 
 demo: $(VENV)/.installed
 	$(BIN)/python scripts/mnist.py --preset meetup --out runs/mnist
@@ -16,6 +17,9 @@ toy: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+notebooks: $(VENV)/.installed
+	$(BIN)/python notebooks/render.py
 
 bench: $(VENV)/.installed
 	$(BIN)/pip install -e ".[bench]"

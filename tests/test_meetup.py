@@ -50,7 +50,27 @@ def test_not_reached_is_reported(reach):
 def test_the_numbers_the_readme_quotes():
     # README, "The meetup's numbers, honestly": 0.90 first after epoch 43 (5375 updates), and the
     # meetup's first-epoch moving loss and train accuracy first matched at epoch 44.
+    from mxdl.meetup import SHIPPED_DIGITS_TO_090
+
     reach = updates_to_reach(0.90, max_epochs=44, stop=False)
     assert (reach.epoch, reach.updates_needed) == (43, 5375)
+    assert SHIPPED_DIGITS_TO_090 == {"epochs": 43, "updates": 5375}
     assert reach.first_epoch_like_meetup() == 44
     assert reach.test_acc[7] > 0.80 > reach.test_acc[6]  # test accuracy passes 0.80 after 1000 updates
+
+
+def test_the_context_line_says_what_the_run_trained_on(reach):
+    from mxdl.meetup import SHIPPED_DIGITS_AT_1000_UPDATES, context_line, is_meetup_config
+    from mxdl.train import EpochStats, History
+
+    history = History(EpochStats(epoch, 1.0, 0.5, acc, 125, 0.1, 1.0)
+                      for epoch, acc in enumerate(reach.test_acc, 1))
+    line = context_line("mnist-t10k", history)
+    assert "\n" not in line and f"{len(reach.test_acc)} epochs = {125 * len(reach.test_acc)} updates" in line
+    assert "not full MNIST" in line and "5375 updates (43 epochs)" in line
+    assert f"test accuracy {reach.test_acc[-1]:.4f}" in line
+    assert "full MNIST" in context_line("mnist", history) and "fashion" in context_line("fashion-mnist", history)
+    assert is_meetup_config(Config.from_preset("meetup")) and not is_meetup_config(Config())
+    # The first-epoch expectation it quotes is the shipped digits' test accuracy after 1000 updates.
+    full = updates_to_reach(0.99, max_epochs=8, stop=False)
+    assert full.test_acc[7] == pytest.approx(SHIPPED_DIGITS_AT_1000_UPDATES, abs=5e-5)

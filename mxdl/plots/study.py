@@ -129,5 +129,6 @@ def plot_lr_batch_heatmap(costs, lrs, batch_sizes, num_train=None, ax=None, pick
         bar.set_ticks(ticks)
         bar.set_ticklabels([f"{t:.3g}" for t in ticks])
         bar.minorticks_off()
-    ax.set_title(ax.get_title() + "\n(framed: the learning rate picked for each batch size)", fontsize="medium")
+    ax.set_title(ax.get_title() + "\n(framed: the learning rate picked for each batch size)",
+                 fontsize="medium")
     return fig
