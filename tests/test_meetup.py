@@ -74,3 +74,21 @@ def test_the_context_line_says_what_the_run_trained_on(reach):
     # The first-epoch expectation it quotes is the shipped digits' test accuracy after 1000 updates.
     full = updates_to_reach(0.99, max_epochs=8, stop=False)
     assert full.test_acc[7] == pytest.approx(SHIPPED_DIGITS_AT_1000_UPDATES, abs=5e-5)
+
+
+def test_the_demo_command_ends_with_its_context_and_its_help_is_honest(capsys, tmp_path):
+    from mxdl.commands import mnist as command
+
+    params = tmp_path / "meetup.params"
+    argv = ["--preset", "meetup", "--dataset", "mnist-t10k", "--quiet", "--epochs", "1"]
+    assert command.main(argv + ["--save", str(params)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("in context: 1 epochs = 125 updates from a fresh Normal(sigma=1) net, test "
+                           "accuracy 0.4590 on the 8000 shipped MNIST digits (mnist-t10k), not full MNIST")
+    # A continued run is not a fresh one: no context line then; other settings get none either.
+    assert command.main(argv + ["--load", str(params)]) == 0
+    assert "in context" not in capsys.readouterr().out
+    assert command.main(["--dataset", "mnist-t10k", "--quiet", "--epochs", "1"]) == 0
+    assert "in context" not in capsys.readouterr().out
+    help_text = " ".join(command.build_parser().format_help().split())
+    assert "A fresh run does not print the meetup's 0.8953-0.9002" in help_text
