@@ -5,7 +5,8 @@
     mxdl-batch-sizes --lr 0.1                  # one fixed learning rate for every batch size
 
 Every batch size trains for the same number of epochs from the same initial weights.  By default the
-learning rate is picked per batch size from a small grid (lowest final training cost), because the
+learning rate is picked per batch size from a small grid (lowest final training cost among the runs
+whose cost never rose above 1.5x its lowest so far), because the
 best rate grows with the batch size; ``--lr`` fixes it instead.  Everything it does is
 :mod:`mxdl.demos.batch_size_study` (``run`` and ``write_outputs``); this module turns flags into its
 StudyConfig.
@@ -61,7 +62,8 @@ def build_parser():
                     help="one fixed learning rate for every batch size (instead of --lr-grid)")
     lr.add_argument("--lr-grid", type=lr_list, default=",".join(f"{x:g}" for x in DEFAULT_LR_GRID),
                     metavar="LIST", help="learning rates to try per batch size; the one with the "
-                    "lowest final training cost is reported")
+                    "lowest final training cost is reported, among the runs whose training cost "
+                    "never rose above 1.5x its lowest so far")
     arg("--limit", type=cli.positive_int, default=DEFAULT_LIMIT,
         help="use only the first LIMIT training samples, so that batch size 1 stays affordable "
         "(more than the data set has: all of them)")

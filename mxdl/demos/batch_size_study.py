@@ -8,7 +8,9 @@ the whole training set and the test accuracy after every epoch, and the training
 
 The learning rate is either fixed (one ``lr`` for every batch size) or picked per batch size from a
 small grid: each batch size is trained with every learning rate, and the one with the lowest final
-*training* cost is kept (the test data is never used to choose).  A grid is the fairer comparison,
+*training* cost is kept among the runs that stayed stable -- a run whose training cost ever rose
+above :data:`SPIKE` (1.5) times its lowest value so far is rejected, even if it ended low, because an
+unstable rate is a gamble (the test data is never used to choose).  A grid is the fairer comparison,
 because the best learning rate grows with the batch size: a rate that suits gradient descent makes
 SGD's noisy steps overshoot (or diverge), and one that suits SGD makes gradient descent crawl.  Every
 run of the grid is kept, so the same study also gives the learning rate x batch size heatmap.
@@ -46,6 +48,8 @@ DEFAULT_BATCH_SIZES = (1, 8, 64, 512, None)
 # The default grid: a decade either side of the demo's lr 0.1 (on MNIST-style data SGD picks 0.01-0.1
 # and gradient descent 0.1-1).
 DEFAULT_LR_GRID = (0.01, 0.1, 1.0)
+# A run whose training cost ever rises above SPIKE x its lowest so far is not picked (see Study.picked).
+SPIKE = 1.5
 # MNIST training samples used by default: enough for real curves, few enough that batch 1 (one update
 # per sample) takes seconds per epoch on a laptop CPU.
 DEFAULT_LIMIT = 5000
@@ -195,16 +199,23 @@ class Study:
 
     @property
     def picked(self):
-        """One run per batch size: the learning rate with the lowest final training cost.
+        """One run per batch size: the learning rate with the lowest final training cost among the
+        stable runs (:func:`rose_sharply` rejects the others).
 
-        A batch size whose every learning rate diverged keeps its first (diverged) run.
+        If every finite run of a batch size rose sharply, the lowest final cost among them is kept; a
+        batch size whose every learning rate diverged keeps its first (diverged) run.
         """
         picked = []
         for batch_size in self.batch_sizes:
             runs = [run for run in self.runs if run.batch_size == batch_size]
             finite = [run for run in runs if math.isfinite(run.final_cost)]
-            picked.append(min(finite, key=lambda run: run.final_cost) if finite else runs[0])
+            stable = [run for run in finite if not rose_sharply(run.costs)] or finite
+            picked.append(min(stable, key=lambda run: run.final_cost) if stable else runs[0])
         return picked
+
+    def picked_rows(self):
+        """For each batch size, the row of :attr:`lrs` that was picked (for the heatmap)."""
+        return [self.lrs.index(run.lr) for run in self.picked]
 
     @property
     def rows(self):
@@ -263,7 +274,7 @@ def batch_size_study(make_net, loss_fn, train, test=None, *, batch_sizes=DEFAULT
 
     ``batch_sizes`` lists samples per update (None: the whole training set, i.e. gradient descent).
     ``lrs`` of length one is a fixed learning rate; several are a grid, and :attr:`Study.picked`
-    keeps, per batch size, the one with the lowest final training cost.  Every run starts from the
+    keeps, per batch size, the stable one with the lowest final training cost.  Every run starts from the
     same initial weights (``seed``) and sees the same shuffling order.  ``to_label`` as in
     :func:`train_run` (None for a regression).  ``on_run(run)`` is called after each run (e.g. to
     print progress).  Diverged runs are recorded, not raised.
@@ -305,6 +316,18 @@ def format_table(rows):
         lines.append(f"{row['batch_size']:>10}  {row['algorithm']:<14}  {row['lr']:>7g}  "
                      f"{row['updates_per_epoch']:>13}  {row['seconds_per_epoch']:>8.3f}  {cost}  {acc}")
     return "\n".join(lines)
+
+
+def rose_sharply(costs, factor=None):
+    """Whether a run's training cost (after epoch 0, 1, 2, ...) ever rose above ``factor`` (default
+    :data:`SPIKE`) times its lowest value so far: the sign of a learning rate too big to trust."""
+    factor = SPIKE if factor is None else factor
+    lowest = float("inf")
+    for cost in costs:
+        if cost > factor * lowest:
+            return True
+        lowest = min(lowest, cost)
+    return False
 
 
 def verdict(costs, crawl_fraction=0.5):
@@ -396,7 +419,8 @@ def run(config=None, log=print, warn=None):
     log(f"data: {data}")
     log(f"model: {config.model}; epochs per run: {config.num_epochs}; learning rate "
         + (f"fixed at {lrs[0]:g}" if len(lrs) == 1 else
-           f"picked per batch size from {', '.join(f'{lr:g}' for lr in lrs)} (lowest final training cost)"))
+           f"picked per batch size from {', '.join(f'{lr:g}' for lr in lrs)} (lowest final training cost "
+           f"among the runs whose cost never rose above {SPIKE:g}x its lowest so far)"))
 
     def report(run):
         result = ("diverged" if run.diverged else
@@ -429,7 +453,8 @@ def write_outputs(result, out):
     if len(study.lrs) > 1:
         paths["heatmap_plot"] = os.path.join(out, "lr_batch_heatmap.png")
         figures["heatmap_plot"] = plots.plot_lr_batch_heatmap(study.cost_grid(), study.lrs,
-                                                              study.batch_sizes, study.num_train)
+                                                              study.batch_sizes, study.num_train,
+                                                              picked=study.picked_rows())
     for name, fig in figures.items():
         save_figure(fig, paths[name])
     return paths
