@@ -148,27 +148,34 @@ def test_03_gradients_and_optimization_runs(monkeypatch, tmp_path):
 def test_04_mnist_demo_runs_on_tiny_data(monkeypatch, tmp_path, make_idx_dataset):
     data_dir = make_idx_dataset(n_train=300, n_test=100)
     nb = _run("04_mnist_demo", monkeypatch, tmp_path, MXDL_NB_DATA_DIR=data_dir, MXDL_NB_LIMIT=200,
-              MXDL_NB_EPOCHS=1, MXDL_NB_STUDY_LIMIT=100)
+              MXDL_NB_EPOCHS=1, MXDL_NB_STUDY_LIMIT=100, MXDL_NB_REACH_EPOCHS=2)
     text = _text(nb)
+    # The talk's loop (train_epoch) and fit's fast path: one epoch from the same start, same weights.
+    assert re.search(r"^train_epoch: Loss [\d.]+, Train_acc [\d.]+, 4 updates", text, re.MULTILINE)
+    assert re.search(r"^fit:         Loss [\d.]+, Train_acc [\d.]+, 4 updates", text, re.MULTILINE)
+    difference = float(re.search(r"weights after one epoch: (\S+)$", text, re.MULTILINE).group(1))
+    assert difference < 1e-5
+    assert "mnist-t10k: test accuracy 0.9 not reached in 2 epochs (250 updates)" in text
     assert f"using mnist: 200 train / 100 test images of 1x28x28, 10 classes, from {data_dir}" in text
     assert "Epoch 1. Loss" in text and "model predictions are:" in text
     assert re.search(r"^lenet\s+431,080\s", text, re.MULTILINE)
     # The study table: 100 samples -> SGD 100 updates per epoch, batches of 8 -> 13, of 64 -> 2, GD 1.
     updates = re.findall(r"^\s+(\d+)\s+(?:SGD|mini-batch SGD|GD)\s+\S+\s+(\d+)\s", text, re.MULTILINE)
     assert updates == [("1", "100"), ("8", "13"), ("64", "2"), ("100", "1")]
-    assert _images(nb) == 6  # sample image, training curves, digit strip, confusion, study curves, heatmap
+    # sample image, training curves, the meetup's numbers, digit strip, confusion, study curves, heatmap
+    assert _images(nb) == 7
 
 
 def test_04_mnist_demo_says_which_dataset_it_falls_back_to(monkeypatch, tmp_path):
-    # No MNIST on this machine (an empty MXNET_HOME, no data dir): the data cell says so and uses
-    # Fashion-MNIST if Debian's package is installed, else the shipped mnist-t10k.  Only the cells up
-    # to the data cell run: the rest is covered above.
+    # No MNIST on this machine (an empty MXNET_HOME, no data dir): the data cell says so and uses the
+    # shipped mnist-t10k -- digits, as in the talk -- even where Debian's Fashion-MNIST is installed.
+    # Only the cells up to the data cell run: the rest is covered above.
     nb = _run("04_mnist_demo", monkeypatch, tmp_path, stop_after="print(f\"using {data}\")",
               MXDL_NB_LIMIT=100)
     text = _text(nb)
     assert "mnist: not on this machine, trying the next dataset" in text
-    expected = "fashion-mnist" if Path("/usr/share/datasets/fashion-mnist").is_dir() else "mnist-t10k"
-    assert re.search(rf"^using {expected}: 100 train / \d+ test images", text, re.MULTILINE)
+    assert re.search(r"^using mnist-t10k: 100 train / 2000 test images", text, re.MULTILINE)
+    assert "fashion" not in text
 
 
 def test_05_the_rest_of_the_talk_runs(monkeypatch, tmp_path):
