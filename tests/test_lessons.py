@@ -114,6 +114,7 @@ def test_fit_really_makes_that_many_updates(batch_size):
 
 # --- overfitting, underfitting, regularisation ----------------------------------------------------
 
+@pytest.mark.slow
 def test_train_and_test_drift_apart_and_weight_decay_pulls_them_back(digits):
     plain = overfitting.train_vs_test("mlp", wd=0.0, num_epochs=40, dataset=digits)
     decayed = overfitting.train_vs_test("mlp", wd=0.01, num_epochs=40, dataset=digits)

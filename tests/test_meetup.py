@@ -47,6 +47,7 @@ def test_not_reached_is_reported(reach):
     assert isinstance(plot_reach(reach), Figure)
 
 
+@pytest.mark.slow
 def test_the_numbers_the_readme_quotes():
     # README, "The meetup's numbers, honestly": 0.90 first after epoch 43 (5375 updates), and the
     # meetup's first-epoch moving loss and train accuracy first matched at epoch 44.

@@ -178,6 +178,7 @@ def test_04_mnist_demo_says_which_dataset_it_falls_back_to(monkeypatch, tmp_path
     assert "fashion" not in text
 
 
+@pytest.mark.slow
 def test_05_the_rest_of_the_talk_runs(monkeypatch, tmp_path):
     nb = _run("05_the_rest_of_the_talk", monkeypatch, tmp_path, MXDL_NB_EPOCHS=12, MXDL_NB_NUM_TRAIN=200)
     text = _text(nb)
