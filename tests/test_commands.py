@@ -17,7 +17,7 @@ from mxdl.errors import ContextError, MxdlError
 from mxdl.train import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("mnist", "toy", "batch_sizes", "predict", "evaluate")
+COMMANDS = ("mnist", "toy", "batch_sizes", "predict", "evaluate", "lessons")
 
 
 def _console_scripts():
@@ -29,7 +29,8 @@ def _console_scripts():
 
 def test_every_command_is_a_console_script_and_a_thin_script():
     scripts = _console_scripts()
-    assert set(scripts) == {"mxdl-mnist", "mxdl-toy", "mxdl-batch-sizes", "mxdl-predict", "mxdl-evaluate"}
+    assert set(scripts) == {"mxdl-mnist", "mxdl-toy", "mxdl-batch-sizes", "mxdl-predict", "mxdl-evaluate",
+                            "mxdl-lessons"}
     for name, target in scripts.items():
         module, function = target.split(":")
         assert callable(getattr(importlib.import_module(module), function)), target
