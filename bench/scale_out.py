@@ -263,7 +263,7 @@ def main(argv=None):
     print(text, end="")
     if args.json:
         # imported only now, so that MXNet is not loaded in this process while the children run
-        from mxdl.utils import atomic_write
+        from mxdl.files import atomic_write
 
         with atomic_write(args.json, "w") as f:
             f.write(text)

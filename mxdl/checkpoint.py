@@ -33,7 +33,7 @@ import zipfile
 import numpy as np
 
 from .errors import MxdlError
-from .utils import atomic_write
+from .files import atomic_write
 
 CHECKPOINT_NAME = "checkpoint.ckpt"  # its name in a run's --out directory
 FORMAT = 1  # bumped when the layout of the file changes

@@ -21,8 +21,8 @@ import numpy as np
 
 from .data import DATASETS
 from .errors import MxdlError
+from .files import atomic_write
 from .models import check_init, list_models
-from .utils import atomic_write
 
 DEFAULT_DEVICE = "cpu"  # the one default device: every --ctx flag and config starts from it
 

@@ -11,9 +11,9 @@ pictures (:mod:`mxdl.plots`)::
 import json
 import os
 
+from .files import atomic_write
 from .metrics import evaluate_predictions, softmax
 from .train import predict
-from .utils import atomic_write
 
 NUM_MISTAKES = 30  # pictures in the worst-mistakes grid
 

@@ -16,7 +16,7 @@ import mxnet as mx
 from mxnet import gluon, nd
 
 from .errors import MxdlError
-from .utils import _default_mode
+from .files import _default_mode
 
 
 def exported_paths(prefix, epoch=0):

@@ -8,7 +8,7 @@ import dataclasses
 import io
 import json
 
-from .utils import atomic_write
+from .files import atomic_write
 
 
 @dataclasses.dataclass

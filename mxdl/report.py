@@ -20,7 +20,7 @@ import os
 import platform
 import sys
 
-from .utils import atomic_write
+from .files import atomic_write
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1.5em auto; padding: 0 1.5em; max-width: 72em; color: #222; }

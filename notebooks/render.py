@@ -60,7 +60,7 @@ def to_html(nb, notebook_hash):
 
 def render(path, out_dir=DOCS, timeout=CELL_TIMEOUT):
     """Execute notebook ``path`` and write ``out_dir/<stem>.html`` atomically; return its path."""
-    from mxdl.utils import atomic_write
+    from mxdl.files import atomic_write
 
     path = Path(path)
     html = to_html(execute(path, timeout), source_hash(path))

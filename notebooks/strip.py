@@ -46,7 +46,7 @@ def is_clean(path):
 
 def strip(path):
     """Clean the notebook at ``path`` in place (atomically: a temporary file, then rename)."""
-    from mxdl.utils import atomic_write
+    from mxdl.files import atomic_write
 
     nb = nbformat.read(path, as_version=4)
     with atomic_write(path, "w") as f:

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from mxdl.distributed.launch import fail_fast
-from mxdl.utils import atomic_write
+from mxdl.files import atomic_write
 
 import mxnet as mx  # noqa: E402  (after mxdl, which sets MXNet's environment defaults)
 from mxnet import autograd, gluon

@@ -25,7 +25,8 @@ from mxnet import gluon  # noqa: E402
 from mxdl.data import load_dataset  # noqa: E402
 from mxdl.models import default_init, get_model  # noqa: E402
 from mxdl.train import fit  # noqa: E402
-from mxdl.utils import atomic_write, save_params, seed_everything  # noqa: E402
+from mxdl.files import atomic_write  # noqa: E402
+from mxdl.utils import save_params, seed_everything  # noqa: E402
 
 
 def main(argv=None):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mxnet import gluon
 
-from mxdl import utils
+from mxdl import files, utils
 from mxdl.errors import MxdlError
 
 
@@ -21,10 +21,10 @@ def test_seed_everything_repeats_all_generators():
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
     path = tmp_path / "out.txt"
-    with utils.atomic_write(path, "w") as f:
+    with files.atomic_write(path, "w") as f:
         f.write("good")
     with pytest.raises(RuntimeError):
-        with utils.atomic_write(path, "w") as f:
+        with files.atomic_write(path, "w") as f:
             f.write("half")
             raise RuntimeError("interrupted")
     assert path.read_text() == "good"
@@ -88,7 +88,7 @@ def test_num_params():
 def test_atomic_files_get_ordinary_permissions(tmp_path):
     old = os.umask(0o022)
     try:
-        with utils.atomic_write(tmp_path / "a.txt", "w") as f:
+        with files.atomic_write(tmp_path / "a.txt", "w") as f:
             f.write("x")
         utils.save_params(_net(), tmp_path / "p.params")
     finally:
@@ -102,7 +102,7 @@ def test_atomic_write_writes_through_symlinks_and_keeps_the_mode(tmp_path):
     target.write_text("old")
     target.chmod(0o600)
     link.symlink_to(target)
-    with utils.atomic_write(link, "w") as f:
+    with files.atomic_write(link, "w") as f:
         f.write("new")
     assert link.is_symlink() and target.read_text() == "new"
     assert (target.stat().st_mode & 0o777) == 0o600
@@ -114,7 +114,7 @@ def test_atomic_write_refuses_special_files(tmp_path, kind):
     path = tmp_path / kind
     os.mkfifo(path) if kind == "fifo" else path.mkdir()
     with pytest.raises(MxdlError, match=f"cannot write {path}: it is a"):
-        with utils.atomic_write(path, "w") as f:
+        with files.atomic_write(path, "w") as f:
             f.write("new")
     assert (path.is_fifo() if kind == "fifo" else path.is_dir())
     assert os.listdir(tmp_path) == [kind]
@@ -124,10 +124,10 @@ def test_file_system_errors_are_one_line_naming_the_path(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     with pytest.raises(MxdlError, match=f"cannot write {blocker}/out.txt: "):
-        with utils.atomic_write(blocker / "out.txt", "w") as f:
+        with files.atomic_write(blocker / "out.txt", "w") as f:
             f.write("new")
     with pytest.raises(MxdlError, match="File name too long"):
-        with utils.atomic_write(tmp_path / ("x" * 300), "w") as f:
+        with files.atomic_write(tmp_path / ("x" * 300), "w") as f:
             f.write("new")
 
 
@@ -136,13 +136,13 @@ def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
     import sys
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    stale = tmp_path / f".out.txt.{utils._HOST}-{dead}.abc.tmp"
-    live = tmp_path / f".out.txt.{utils._HOST}-{os.getpid()}.abc.tmp"  # a writer still running
+    stale = tmp_path / f".out.txt.{files._HOST}-{dead}.abc.tmp"
+    live = tmp_path / f".out.txt.{files._HOST}-{os.getpid()}.abc.tmp"  # a writer still running
     old = tmp_path / ".out.txt.otherhost-1.abc.tmp"  # another host's, untouched for two days
     for path in (stale, live, old):
         path.write_text("half")
     os.utime(old, (0, 0))
-    with utils.atomic_write(tmp_path / "out.txt", "w") as f:
+    with files.atomic_write(tmp_path / "out.txt", "w") as f:
         f.write("new")
     assert sorted(os.listdir(tmp_path)) == sorted([live.name, "out.txt"])
 

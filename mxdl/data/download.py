@@ -17,7 +17,7 @@ import zlib
 from tqdm import tqdm
 
 from ..errors import ChecksumError, DownloadError
-from ..utils import atomic_write
+from ..files import atomic_write
 from .checksums import sha256_of
 
 # The default of mxnet.gluon.utils._get_repo_url() in MXNet 1.9.1; MXNET_GLUON_REPO overrides it

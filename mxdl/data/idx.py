@@ -24,7 +24,7 @@ import zlib
 import numpy as np
 
 from ..errors import DataError
-from ..utils import atomic_write
+from ..files import atomic_write
 
 IMAGES_MAGIC = 2051  # unsigned bytes, 3 dimensions: (count, rows, columns)
 LABELS_MAGIC = 2049  # unsigned bytes, 1 dimension: (count,)

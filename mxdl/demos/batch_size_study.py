@@ -37,11 +37,12 @@ import numpy as np
 from ..config import DEFAULT_DEVICE, check_choice, check_float32, check_int, check_seed
 from ..data import DATASETS
 from ..errors import DivergedError, MxdlError
+from ..files import atomic_write
 from ..models import list_models
 from ..plots import batch_size_label, save_figure
 from ..history import History
 from ..train import Settings, argmax_label, evaluate, fit
-from ..utils import atomic_write, prepare_output_dir, seed_everything
+from ..utils import prepare_output_dir, seed_everything
 
 # None stands for "the whole training set": gradient descent.
 DEFAULT_BATCH_SIZES = (1, 8, 64, 512, None)

@@ -10,6 +10,9 @@ model's predictions.  :func:`run` does exactly that for any :class:`~mxdl.config
     result.history.last.test_acc
 
 and :func:`load_trained` + :func:`classify` are the "predict" half: a saved net labels new images.
+``write_outputs`` (the ``--out`` folder) lives in :mod:`mxdl.demos.mnist_outputs`, imported here.
+At about 320 lines this module is a little over the house's ~300: what is left is one run's flow
+(data, resume, devices, training hooks, saving) that reads top to bottom.
 """
 import dataclasses
 import math
@@ -29,13 +32,10 @@ from ..distributed.parallel import (describe_scale_out, is_distributed, is_horov
 from ..errors import MxdlError
 from ..models import default_init, describe_model, get_model
 from ..optim import apply_schedule, make_trainer
-from ..plots import save_figure
-from ..plots import training as plots
 from ..train import EpochStats, History, Settings, fit, predict
-from ..utils import (check_output_dir, check_output_file, load_params, num_params,
-                     prepare_output_dir, save_params, seed_everything)
-
-NUM_SAMPLES = 20  # test images in samples.png (the demo showed ten)
+from ..utils import (check_output_dir, check_output_file, load_params, num_params, save_params,
+                     seed_everything)
+from .mnist_outputs import write_outputs  # the demo pattern's name: run(config, log) -> write_outputs
 
 
 @dataclasses.dataclass
@@ -303,50 +303,6 @@ def settings(config, start_epoch=0, on_interval=None):
                     momentum=config.momentum, wd=config.wd, seed=config.seed, shuffle=config.shuffle,
                     hybridize=config.hybridize, progress=progress_bar(config),
                     start_epoch=start_epoch, log_interval=config.log_interval, on_interval=on_interval)
-
-
-def write_outputs(result, out):
-    """Write config.json, history.csv/.json, ``<model>.params``, the PNG plots and report.html into ``out``.
-
-    The plots: accuracy, cost and lr per epoch, 20 test samples with their predictions, the
-    confusion matrix and the worst mistakes; report.html shows them all on one page with the
-    config, the per-epoch table, per-class precision and recall, the timings and the environment.
-    """
-    from ..evaluation import evaluate_net, evaluation_figures
-    from ..report import write_run_report
-
-    config, net, history, dataset = result.config, result.net, result.history, result.dataset
-    prepare_output_dir(out, "--out")
-    paths = {name: os.path.join(out, filename) for name, filename in (
-        ("config", "config.json"), ("history_csv", "history.csv"), ("history_json", "history.json"),
-        ("out_params", f"{config.model}.params"), ("accuracy_plot", "accuracy.png"),
-        ("cost_plot", "cost.png"), ("lr_plot", "lr.png"), ("samples_plot", "samples.png"),
-        ("confusion_plot", "confusion.png"), ("mistakes_plot", "mistakes.png"))}
-    config.to_json(paths["config"])
-    history.to_csv(paths["history_csv"])
-    history.to_json(paths["history_json"])
-    save_params(net, paths["out_params"])
-    started = time.time()
-    X_test, y_test = dataset.test
-    evaluation = evaluate_net(net, X_test, y_test, dataset.classes, ctx=result.ctxs)
-    result.timings["evaluating the test data (s)"] = time.time() - started
-    y_pred = evaluation.y_pred
-    figures = {
-        "accuracy": plots.plot_accuracy(history),
-        "cost": plots.plot_cost(history),
-        "lr": plots.plot_lr(history),
-        "samples": plots.plot_samples(X_test[:NUM_SAMPLES], y_test[:NUM_SAMPLES], y_pred[:NUM_SAMPLES],
-                                      dataset.classes),
-        **evaluation_figures(evaluation, X_test, y_test),
-    }
-    for name in ("accuracy", "cost", "lr", "samples", "confusion", "mistakes"):
-        save_figure(figures[name], paths[f"{name}_plot"])
-    checkpoint = os.path.join(out, "checkpoint.ckpt")
-    if os.path.isfile(checkpoint):
-        paths["checkpoint"] = checkpoint
-    paths["report"] = write_run_report(result, os.path.join(out, "report.html"), timings=result.timings,
-                                       evaluation=evaluation, figures=figures)
-    return paths
 
 
 def load_trained(model, params, ctx=None):

@@ -5,7 +5,7 @@ Import the submodule you need (``mxdl.plots.toy_figures``, ``mxdl.plots.training
 matplotlib, so ``import mxdl`` stays light and never picks a plotting backend.
 """
 
-from ..utils import atomic_write
+from ..files import atomic_write
 
 
 def new_axes(ax, figsize):
