@@ -5,6 +5,12 @@ exactly one ``error: ...`` line on stderr, no traceback, a non-zero exit, and ea
 they were.  Cases that need root (device files) or a mountable tmpfs (a full disk) skip elsewhere.
 No network: downloads come from a local HTTP server or a file:// mirror.
 """
+# Items 7 and 8 run through the real command line (``python -m mxdl.distributed.launch``) in
+# tests/test_launch.py, not here: item 7 (kill -9 of the launcher) in
+# test_sigkill_of_the_launcher_stops_the_whole_job (and ..._over_real_ssh); item 8 (ssh quoting) in
+# test_launcher_bad_input_is_one_line (ids env-name, dash-host), with the remote command's quoting in
+# test_ssh_remote_command_round_trips_hostile_values.
+import functools
 import gzip
 import http.server
 import os
@@ -484,3 +490,131 @@ def test_launcher_names_a_port_in_use(home):
         proc = run_script("-m mxdl.distributed.launch", "--workers", "1", "--port", port, "--",
                           sys.executable, "-c", "pass", home=home)
     assert_one_error(proc, f"port {port}", "in use")
+
+
+# -------------------------------------------- item 9: a bad mirror and a trickling one (local HTTP)
+
+def _serve(handler, directory=None):
+    """A bounded HTTP server on 127.0.0.1 in a thread: ``(url, stop)``; it stops itself after 120 s."""
+    if directory is not None:
+        handler = functools.partial(handler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    timer = threading.Timer(120, server.shutdown)
+    timer.daemon = True
+    timer.start()
+
+    def stop():
+        timer.cancel()
+        server.shutdown()
+        server.server_close()
+    return f"http://127.0.0.1:{server.server_address[1]}/", stop
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _tiny_train_files_in_cache(home, n=300):
+    """Valid IDX train files in MXNet's cache (found there without a checksum: we lack MNIST's)."""
+    cache = home / "datasets" / "mnist"
+    images, labels = synthetic_digits(n)
+    write_idx(cache / "train-images-idx3-ubyte.gz", images)
+    write_idx(cache / "train-labels-idx1-ubyte.gz", labels)
+    return cache, sorted(os.listdir(cache))
+
+
+def _mirror(root, extra_member):
+    """``root/gluon/dataset/mnist/``: the real t10k files, the images with an extra gzip member."""
+    directory = root / "gluon" / "dataset" / "mnist"
+    directory.mkdir(parents=True)
+    for name in IDX_FILES[2:]:
+        shutil.copyfile(T10K / (name + ".gz"), directory / (name + ".gz"))
+    if extra_member:
+        with open(directory / "t10k-images-idx3-ubyte.gz", "ab") as f:
+            f.write(gzip.compress(b"\0" * 784))  # one more 28x28 image, hidden in a second member
+    return root
+
+
+def test_download_with_an_extra_gzip_member_is_refused_and_not_cached(home, tmp_path):
+    cache, train_files = _tiny_train_files_in_cache(home)
+    url, stop = _serve(_Quiet, _mirror(tmp_path / "bad", extra_member=True))
+    try:
+        proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist", home=home,
+                          env={"MXNET_GLUON_REPO": url})
+    finally:
+        stop()
+    assert_one_error(proc, "t10k-images-idx3-ubyte.gz", "not the expected file", "nothing was saved")
+    assert sorted(os.listdir(cache)) == train_files  # no bad file, no .tmp
+
+    # Offline (the mirror is gone): the run is not broken by a cached bad file; MNIST is not
+    # found, the download fails, and the command falls back to the shipped mnist-t10k, saying so.
+    proc = run_script("mnist.py", *TRAIN[1:], "--dataset", "mnist", home=home,
+                      env={"MXNET_GLUON_REPO": url})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "Using mnist-t10k instead" in proc.stdout + proc.stderr
+    assert "gzip" not in proc.stdout + proc.stderr and "corrupt" not in proc.stdout + proc.stderr
+    assert sorted(os.listdir(cache)) == train_files
+
+    # A good mirror later: the download completes and the run uses the cache.
+    url, stop = _serve(_Quiet, _mirror(tmp_path / "good", extra_member=False))
+    try:
+        proc = run_script("mnist.py", *TRAIN[1:], "--dataset", "mnist", home=home,
+                          env={"MXNET_GLUON_REPO": url})
+    finally:
+        stop()
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "Using mnist-t10k" not in proc.stdout + proc.stderr
+    assert sorted(os.listdir(cache)) == sorted(train_files + [n + ".gz" for n in IDX_FILES[2:]])
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Sends the start of a .gz file one byte every 0.1 s (each read returns in time), at most 60 s."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        data = (T10K / "t10k-labels-idx1-ubyte.gz").read_bytes()[:600]
+        try:
+            for byte in data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+# mxdl offers no command-line or environment knob for the whole-download deadline (DEADLINE = 600 s
+# in mxdl/data/download.py, bound as download_file's default when the module is imported), so the
+# command runs under a wrapper that lowers that default to 1 s, then calls the real main().
+_SHORT_DEADLINE = ("-c", "import sys; from mxdl.data import download as d; "
+                   "d.download_file.__kwdefaults__['deadline'] = 1.0; "
+                   "from mxdl.commands.mnist import main; sys.exit(main(sys.argv[1:]))")
+
+
+def test_a_trickling_server_is_ended_by_the_whole_download_deadline(home):
+    cache, train_files = _tiny_train_files_in_cache(home)
+    url, stop = _serve(_Trickle)
+    environ = {key: value for key, value in os.environ.items() if key != "MXNET_GLUON_REPO"}
+    environ.update({"PYTHONPATH": str(ROOT), "MXNET_HOME": str(home), "MXNET_GLUON_REPO": url})
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, *_SHORT_DEADLINE, *TRAIN, "--dataset", "mnist"],
+                              env=environ, capture_output=True, text=True, timeout=120,
+                              cwd=str(home))
+    finally:
+        stop()
+    assert time.monotonic() - started < 50  # the 600 bytes would take 60 s: the deadline ended it
+    # A download that cannot finish means MNIST cannot be had: the command falls back to the
+    # shipped mnist-t10k (exit 0) and says why in one note naming the deadline.
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "took longer than 1 s" in out and "Using mnist-t10k instead" in out, out
+    assert sorted(os.listdir(cache)) == train_files  # nothing half-downloaded left behind
