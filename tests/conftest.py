@@ -9,6 +9,7 @@ Use the ``make_idx_dataset`` fixture (a factory) in any test that needs data on 
 
 or call :func:`write_idx_dataset` / :func:`synthetic_digits` directly. No network is ever used.
 """
+import os
 import runpy
 from pathlib import Path
 
@@ -117,3 +118,16 @@ def blobs(n=120, seed=0, scale=0.5):
     centres = np.array([[0, 3], [3, -2], [-3, -2]], dtype="float32")
     X = centres[y] + rng.normal(scale=scale, size=(n, 2)).astype("float32")
     return X.astype("float32"), y.astype("int32")
+
+
+def processes_mentioning(text):
+    """Pids of the running processes whose command line contains ``text`` (this one excluded)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:  # it ended while we looked
+                pass
+    return pids

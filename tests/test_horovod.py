@@ -24,6 +24,7 @@ from mxdl.distributed import horovod, parallel
 from mxdl.errors import MxdlError
 from mxdl.models import default_init, get_model
 from mxdl.train import fit, make_trainer
+from conftest import processes_mentioning
 from mxdl.utils import save_params, seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,18 +47,6 @@ def horovodrun():
     """The horovodrun of this Python's environment."""
     path = Path(sys.executable).with_name("horovodrun")
     return str(path) if path.exists() else "horovodrun"
-
-
-def processes_mentioning(text):
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(os.getpid()):
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
 
 
 def run_ranks(num_ranks, argv, tmp_path):

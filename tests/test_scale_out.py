@@ -17,6 +17,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+from conftest import processes_mentioning
 from mxdl.distributed import launch as L
 from mxdl.distributed.horovod import available as horovod_available
 from mxdl.demos.mnist_demo import params_path
@@ -45,19 +46,6 @@ def assert_same_params(a, b, atol):
     assert sorted(a) == sorted(b)
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=0, atol=atol, err_msg=name)
-
-
-def processes_mentioning(text):
-    """Pids of the running processes whose command line contains ``text``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(os.getpid()):
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:  # it ended while we looked
-                pass
-    return pids
 
 
 def worker_argv(data_dir, *flags):
