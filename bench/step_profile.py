@@ -215,7 +215,9 @@ def main(argv=None):
                     results += [json.loads(line) for line in f]
     else:
         sys.path.insert(0, os.path.dirname(_HERE))
-        import mxdl  # noqa: F401  (mxdl's environment defaults, before MXNet is imported)
+        from mxdl import env  # mxdl's environment defaults, before MXNet is imported
+
+        env.configure(models[0], args.batch_size)  # and this run's, as scripts/mnist.py chooses them
 
         results = [profile(models[0], args, log)]
     print("\n\n".join(format_report(r) for r in results))

@@ -83,8 +83,8 @@ def worker_mxdl(args):
     """mxdl's default path: the library call behind scripts/mnist.py, with its defaults."""
     from mxdl import env as mxdl_env  # sets mxdl's environment defaults before MXNet is imported
 
-    if args.variant == "mxdl":  # and, as scripts/mnist.py does, the model's own (LeNet's threads)
-        mxdl_env.configure(args.model)
+    if args.variant == "mxdl":  # and, as scripts/mnist.py does, the model's and batch size's own
+        mxdl_env.configure(args.model, args.batch_size)
     from mxdl.config import Config
     from mxdl.demos.mnist_demo import run
     from mxdl.train import evaluate

@@ -2,13 +2,14 @@
 
 ``import mxdl`` applies them (:func:`apply`) without importing MXNet: a variable the user has already
 set wins, and ``MXDL_ENV_DEFAULTS=0`` turns them all off.  They only take effect if MXNet has not been
-imported yet, so import mxdl first.  A command that knows which model it trains calls
-:func:`configure` with it, after parsing its flags and before anything imports MXNet::
+imported yet, so import mxdl first.  A command that knows which model it trains, and at which batch
+size, calls :func:`configure` with them, after parsing its flags and before anything imports MXNet::
 
     from mxdl import env
-    env.configure("lenet")      # LeNet's thread settings (MODEL_DEFAULTS), unless the user set them
-    import mxnet  Which values won, and by how much, is measured
-in bench/README.md.
+    env.configure("mlp", batch_size=256)   # that run's thread settings, unless the user set them
+    import mxnet
+
+Which values won, and by how much, is measured in bench/README.md ("Threads per model and batch size").
 """
 import os
 import sys
@@ -27,15 +28,34 @@ DEFAULTS = {
     "MXNET_SUBGRAPH_VERBOSE": "0",
 }
 
-# Per model, what replaces DEFAULTS for a process that trains only that model and knows it before
-# MXNet is imported (mxdl-mnist).  LeNet's convolutions want both cores: two OpenMP threads
-# that keep spinning between operators (otherwise libgomp sleeps and wakes them for every operator
-# when it has as many threads as cores) take a LeNet epoch from 10.8 s to 6.3 s here; the same
-# settings make the dense nets slower, so they are not the general default.  A spinning thread
-# costs a core for the life of the process, which a training run uses anyway.
+# Two OpenMP threads that keep spinning between operators (without ACTIVE, libgomp sleeps and wakes
+# them for every operator when it has as many threads as cores).  A spinning thread costs a core for
+# the life of the process, which a training run on the CPU uses anyway.
+TWO_SPINNING_THREADS = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}
+
+# Per model: (smallest batch size, settings) that replace DEFAULTS for a process that trains only that
+# model at that batch size or more, and knows it before MXNet is imported (mxdl-mnist).  Measured on
+# 2 cores (bench/README.md): LeNet's convolutions want both cores at any batch size (an epoch at
+# batch 64 goes from 10.8 s to 6.3 s).  The mlp's first layer is a GEMM big enough to share from
+# batch 32 on (batch 256: 0.41 -> 0.25 s an epoch; 64: 0.55 -> 0.47 s), now that the fast path leaves
+# the main thread idle; at batch 1-16 the fork/join costs more than it saves (batch 1: 270 -> 370 us
+# an update).  The logistic regression's 784x10 layer gains nothing either way: one thread.
 MODEL_DEFAULTS = {
-    "lenet": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"},
+    "lenet": (1, TWO_SPINNING_THREADS),
+    "mlp": (32, TWO_SPINNING_THREADS),
 }
+
+
+def model_defaults(model, batch_size=None):
+    """The settings :func:`configure` chooses for ``model`` at ``batch_size`` ({}: DEFAULTS alone).
+    A batch size not known counts as 1, the smallest: it gets two threads only where every size does."""
+    smallest, settings = MODEL_DEFAULTS.get(model, (1, {}))
+    if (batch_size or 1) < smallest:
+        return {}
+    if len(os.sched_getaffinity(0)) < int(settings.get("OMP_NUM_THREADS", 1)):
+        return {}  # (a spinning thread wants a core of its own)
+    return settings
+
 
 _set_by_mxdl = set()  # names that mxdl set (and may replace), as opposed to the user
 
@@ -53,15 +73,15 @@ def apply():
     return applied
 
 
-def configure(model):
-    """Switch to ``MODEL_DEFAULTS[model]`` where the user has not set a variable; return the names set.
+def configure(model, batch_size=None):
+    """Switch to :func:`model_defaults` where the user has not set a variable; return the names set.
 
     Does nothing once MXNet is imported (too late to matter) or with ``MXDL_ENV_DEFAULTS=0``.
     """
     if os.environ.get("MXDL_ENV_DEFAULTS", "1") == "0" or mxnet_already_imported():
         return []
     applied = []
-    for name, value in MODEL_DEFAULTS.get(model, {}).items():
+    for name, value in model_defaults(model, batch_size).items():
         if name not in os.environ or name in _set_by_mxdl:
             os.environ[name] = value
             applied.append(name)

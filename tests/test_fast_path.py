@@ -144,11 +144,26 @@ def test_fast_path_equals_plain_loop_with_shuffling(name, n, batch_size):
     assert _params(fast)[0].tolist() != _params(_twins(name)[0])[0].tolist()  # it did train
 
 
+@pytest.mark.slow
+def test_bit_for_bit_also_with_two_spinning_threads():
+    """``mxdl-mnist --model mlp --batch-size 32`` and up (and LeNet) train with two OpenMP threads
+    (mxdl.env.MODEL_DEFAULTS): the lean step must be Gluon's Trainer bit for bit there too, so the
+    bit-for-bit cases below run again, in a process with those settings."""
+    environ = {**os.environ, **mxdl_env.TWO_SPINNING_THREADS}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                          "-k", "test_lean_step_is_gluons_sgd_bit_for_bit"], env=environ,
+                         capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "\n8 passed" in out.stdout
+
+
 @pytest.mark.parametrize("name, n, batch_size, momentum, wd", [
     ("logreg", 50, 1, 0.0, 0.0),  # the talk's SGD: batch 1
     ("mlp", 60, 1, 0.0, 0.0),
     ("mlp", 61, 8, 0.9, 0.0),  # momentum (a short last batch too)
     ("mlp", 61, 8, 0.0, 1e-3),  # weight decay
+    ("mlp", 300, 64, 0.0, 0.0),  # mxdl-mnist --model mlp's batch (two OpenMP threads there: see below)
+    ("mlp", 600, 256, 0.9, 1e-3),
     ("mlp", 45, 1, 0.9, 1e-3),  # both, at batch 1
     ("lenet", 20, 1, 0.9, 1e-3),
 ])
@@ -315,17 +330,30 @@ def test_speed_defaults_are_set_on_import_and_can_be_overridden(env, expected):
     assert json.loads(out.strip().splitlines()[-1]) == expected
 
 
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}
+TWO_SPINNING = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}
+
+
 @pytest.mark.parametrize("argv, env, expected", [
-    (["lenet"], {}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}),
+    (["lenet"], {}, TWO_SPINNING),
+    (["lenet", "1"], {}, TWO_SPINNING),
     (["lenet"], {"OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "ACTIVE"}),
-    (["mlp"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
-    (["logreg"], {}, {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": None}),
+    (["mlp"], {}, ONE_THREAD),           # batch size not known: as if 1
+    (["mlp", "1"], {}, ONE_THREAD),      # the talk's SGD: fork/join would cost more than it saves
+    (["mlp", "16"], {}, ONE_THREAD),
+    (["mlp", "32"], {}, TWO_SPINNING),   # from batch 32 on, the first layer's GEMM is worth sharing
+    (["mlp", "256"], {}, TWO_SPINNING),
+    (["mlp", "256"], {"OMP_WAIT_POLICY": "PASSIVE"}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}),
+    (["logreg"], {}, ONE_THREAD),
+    (["logreg", "256"], {}, ONE_THREAD),
     (["lenet"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
+    (["mlp", "256"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
 ])
 def test_model_defaults_replace_mxdls_own_before_mxnet_is_imported(argv, env, expected):
-    """mxdl-mnist's way: LeNet gets its own threads; a user's setting still wins."""
+    """mxdl-mnist's way: LeNet, and the mlp from batch 32 on, get their own threads; a user's setting
+    still wins."""
     code = ("import json, os, sys; from mxdl import env; "
-            "env.configure(sys.argv[1]); import mxnet; "
+            "env.configure(sys.argv[1], *map(int, sys.argv[2:])); import mxnet; "
             "print(json.dumps({k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY')}))")
     base = {k: v for k, v in os.environ.items()
             if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MXDL_ENV_DEFAULTS")}
@@ -340,9 +368,17 @@ def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
     assert mxdl_env.configure("lenet") == [] and "OMP_WAIT_POLICY" not in os.environ
 
 
-def test_the_mnist_command_configures_the_model_before_importing_mxnet():
+@pytest.mark.parametrize("flags, expected", [
+    (["--model", "lenet"], "2 ACTIVE"),
+    (["--model", "mlp", "--batch-size", "256"], "2 ACTIVE"),
+    (["--model", "mlp", "--batch-size", "1"], "1 None"),
+    (["--model", "logreg"], "1 None"),
+    (["--model", "lenet", "--ctx", "gpu"], "1 None"),             # the work is on the device
+    (["--model", "mlp", "--ctx", "cpu:0,cpu:1"], "1 None"),       # two engine workers share the cores
+])
+def test_the_mnist_command_configures_the_model_before_importing_mxnet(flags, expected):
     """``mxdl-mnist --model lenet`` parses its flags, then env.configure, then MXNet: in a fresh
-    process, LeNet's settings are left behind (configure does nothing once MXNet is imported)."""
+    process, the run's settings are left behind (configure does nothing once MXNet is imported)."""
     code = "\n".join([
         "import os, sys",
         "import mxdl",
@@ -350,10 +386,10 @@ def test_the_mnist_command_configures_the_model_before_importing_mxnet():
         "from mxdl.commands.mnist import main",
         "assert 'mxnet' not in sys.modules, 'importing the command imported MXNet'",
         # a dist kvstore without the launcher: refused after configure, before any training
-        "code = main(['--model', 'lenet', '--kvstore', 'dist_sync', '--dataset', 'mnist-t10k'])",
+        f"code = main({flags!r} + ['--kvstore', 'dist_sync', '--dataset', 'mnist-t10k'])",
         "print(code, 'mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
     ])
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     out = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip().splitlines()[-1] == "1 True 2 ACTIVE"
+    assert out.strip().splitlines()[-1] == f"1 True {expected}"

@@ -111,8 +111,8 @@ def test_mxnets_horovod_kvstore_is_refused():
 def test_dist_horovod_without_horovodrun_is_one_line(run_main, monkeypatch):
     for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
         monkeypatch.delenv(name, raising=False)
-    configured = []   # env.configure(model) calls: LeNet's 2 threads must not reach a Horovod rank
-    monkeypatch.setattr(mxdl.env, "configure", configured.append)
+    configured = []   # env.configure(model, batch size) calls: LeNet's 2 threads must not reach a Horovod rank
+    monkeypatch.setattr(mxdl.env, "configure", lambda model, batch_size=None: configured.append(model))
     code, out, err = run_main("mnist.py", ["--dataset", "mnist-t10k", "--dist", "horovod",
                                            "--model", "lenet"])
     assert code == 1 and err.count("\n") == 1 and out == ""

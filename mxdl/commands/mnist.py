@@ -194,10 +194,12 @@ def main(argv=None):
 
 def _main(argv):
     config = parse_config(argv).validate()
-    # MXNet reads its threading settings once, when it is imported: choose them for this model first.
-    # Horovod's ranks share the machine's cores, so each keeps the one thread of env's defaults.
-    if config.dist is None:
-        env.configure(config.model)
+    # MXNet reads its threading settings once, when it is imported: choose them for this model and
+    # batch size first, when the run trains on one CPU device.  Horovod's ranks and several CPU
+    # devices share the machine's cores, so each keeps the one thread of env's defaults; on a GPU
+    # the work is on the device, and a spinning CPU thread would only burn a core.
+    if config.dist is None and "," not in config.ctx and not config.ctx.startswith("gpu"):
+        env.configure(config.model, config.batch_size)
     from ..demos.mnist_demo import run  # (imports MXNet)
     from ..distributed import launch
 
