@@ -30,16 +30,32 @@ def build(name):
     raise ValueError(f"no torch model {name!r}")
 
 
-def train(net, X, y, *, num_epochs, batch_size, lr, seed, on_epoch=None):
-    """Mini-batch SGD over (X, y); returns the seconds of each epoch (``on_epoch()`` after each, untimed)."""
+def train(net, X, y, *, num_epochs, batch_size, lr, seed, on_epoch=None, lean=False):
+    """Mini-batch SGD over (X, y); returns the seconds of each epoch (``on_epoch()`` after each, untimed).
+
+    ``lean``: PyTorch's leanest loop instead, its fastest at batch 1 -- the samples in stored order
+    as slices (no shuffle, no gather), no loss kept, ``SGD(foreach=False)`` (one kernel per parameter
+    beats the multi-tensor path on a few tensors).  It does less than mxdl's epoch (which shuffles
+    and counts the loss and right answers), so mxdl against it is the strictest comparison.
+    """
     generator = torch.Generator().manual_seed(seed)
     X, y = torch.from_numpy(np.asarray(X, dtype=np.float32)), torch.from_numpy(np.asarray(y)).long()
     loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, foreach=False if lean else None)
     net.train()
     seconds = []
     for _ in range(num_epochs):
         start = time.time()
+        if lean:
+            for i in range(0, len(X), batch_size):
+                optimizer.zero_grad(set_to_none=True)
+                loss_fn(net(X[i:i + batch_size]), y[i:i + batch_size]).backward()
+                optimizer.step()
+            seconds.append(time.time() - start)
+            if on_epoch is not None:
+                on_epoch()
+                net.train()
+            continue
         order = torch.randperm(len(X), generator=generator)
         loss_sum = torch.zeros(())
         for i in range(0, len(X), batch_size):

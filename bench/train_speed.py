@@ -12,11 +12,13 @@ every round so that drift on a shared machine hits all of them alike:
 * ``meetup``  -- the meetup notebook's pipeline, written faithfully (``bench/meetup_baseline.py``);
 * ``torch``   -- the same nets in PyTorch on the CPU with its default threads, when torch is
   importable (``bench/torch_baseline.py``), and ``torch-1t`` (one thread) for the dense nets;
+* ``torch-lean`` -- batch 1 only: PyTorch's leanest loop on one thread (no shuffle, no loss kept),
+  its fastest at batch 1 and the strictest reference for the talk's SGD;
 * ``mxdl-conv`` -- LeNet only: mxdl's path with ``MXNET_ENGINE_TYPE=NaiveEngine OMP_NUM_THREADS=2``,
   the opt-in settings for conv nets that bench/README.md discusses (not the default).
 
 Batch size 1 -- the talk's stochastic gradient descent -- gets its own rows for the dense nets:
-``mxdl``, ``torch`` and ``torch-1t`` on the first ``--sgd-limit`` (5,000) training samples at
+``mxdl``, ``torch``, ``torch-1t`` and ``torch-lean`` on the first ``--sgd-limit`` (5,000) training samples at
 ``--sgd-lr`` (0.01; at 0.1 the mlp diverges), reported as microseconds per update next to s/epoch.
 
 Every variant runs in its own process (MXNet reads its environment once, at import; peak RSS is that
@@ -44,8 +46,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = ("logreg", "mlp", "lenet")
 BATCH_SIZES = (1, 64, 256)
 SGD_MODELS = ("logreg", "mlp")  # batch 1 (the talk's SGD): the dense nets
-SGD_VARIANTS = ("mxdl", "torch", "torch-1t")  # the meetup pipeline at batch 1 would take minutes
-VARIANTS = ("mxdl", "meetup", "torch", "torch-1t", "mxdl-conv")
+SGD_VARIANTS = ("mxdl", "torch", "torch-1t", "torch-lean")  # the meetup pipeline at batch 1 would take minutes
+VARIANTS = ("mxdl", "meetup", "torch", "torch-1t", "torch-lean", "mxdl-conv")
+TORCH_VARIANTS = ("torch", "torch-1t", "torch-lean")
 # mxdl-conv: mxdl's path with the engine settings that suit a conv net (not the default; see README).
 CONV_ENV = {"MXNET_ENGINE_TYPE": "NaiveEngine", "OMP_NUM_THREADS": "2"}
 RESULT = "RESULT "  # prefix of a worker's one line of JSON on stdout
@@ -138,12 +141,13 @@ def worker_meetup(args):
 
 
 def worker_torch(args):
-    """The same nets in PyTorch; ``torch-1t`` with one intra-op thread."""
+    """The same nets in PyTorch; ``torch-1t`` with one intra-op thread, ``torch-lean`` also with the
+    leanest loop (``torch_baseline.train(lean=True)``)."""
     import torch
 
     import torch_baseline
 
-    if args.variant == "torch-1t":
+    if args.variant in ("torch-1t", "torch-lean"):
         torch.set_num_threads(1)
     train, test = _load_arrays(args.arrays)
     if args.limit is not None:  # (the batch-1 rows train on the first --sgd-limit samples)
@@ -152,13 +156,14 @@ def worker_torch(args):
     net = torch_baseline.build(args.model)
     accuracies = []
     seconds = torch_baseline.train(net, *train, num_epochs=args.epochs, batch_size=args.batch_size,
-                                   lr=args.lr, seed=args.seed,
+                                   lr=args.lr, seed=args.seed, lean=args.variant == "torch-lean",
                                    on_epoch=lambda: accuracies.append(torch_baseline.accuracy(net, *test)))
     eval_seconds = _time_median(lambda: torch_baseline.accuracy(net, *test))
     return {"epoch_seconds": seconds, "test_acc_by_epoch": accuracies, "eval_seconds": eval_seconds,
             "num_train": len(train[1]), "num_test": len(test[1]),
             "settings": {"framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
-                         "engine": "eager", "mkldnn": torch.backends.mkldnn.is_available(),
+                         "engine": "eager, lean loop" if args.variant == "torch-lean" else "eager",
+                         "mkldnn": torch.backends.mkldnn.is_available(),
                          "hybridize": False}}
 
 
@@ -184,8 +189,8 @@ def worker_prepare(args):
     return {"data": str(data)}
 
 
-WORKERS = {"prepare": worker_prepare, "mxdl": worker_mxdl, "mxdl-conv": worker_mxdl, "meetup": worker_meetup, "torch": worker_torch,
-           "torch-1t": worker_torch, "gemm": worker_gemm}
+WORKERS = {"prepare": worker_prepare, "mxdl": worker_mxdl, "mxdl-conv": worker_mxdl, "meetup": worker_meetup,
+           "torch": worker_torch, "torch-1t": worker_torch, "torch-lean": worker_torch, "gemm": worker_gemm}
 
 
 def run_worker(args):
@@ -298,13 +303,13 @@ def ratios(rows):
             continue
         ratio = {"model": model, "batch_size": batch_size, "kind": "ratio",
                  "mxdl_over_bound": row["seconds_per_epoch"] / row["lower_bound_seconds"]}
-        for other in ("meetup", "torch", "torch-1t"):
+        for other in ("meetup",) + TORCH_VARIANTS:
             if (model, batch_size, other) in by_key:
                 ratio[f"mxdl_over_{other.replace('-', '_')}"] = (
                     row["seconds_per_epoch"] / by_key[model, batch_size, other]["seconds_per_epoch"])
-        torches = [by_key[model, batch_size, t]["seconds_per_epoch"] for t in ("torch", "torch-1t")
+        torches = [by_key[model, batch_size, t]["seconds_per_epoch"] for t in TORCH_VARIANTS
                    if (model, batch_size, t) in by_key]
-        if torches:  # PyTorch at its fastest thread setting for this row
+        if torches:  # PyTorch at its fastest for this row (threads, or the lean loop at batch 1)
             ratio["mxdl_over_best_torch"] = row["seconds_per_epoch"] / min(torches)
         if (model, batch_size, "mxdl-conv") in by_key and (model, batch_size, "torch") in by_key:
             ratio["mxdl_conv_over_torch"] = (by_key[model, batch_size, "mxdl-conv"]["seconds_per_epoch"]
@@ -332,9 +337,9 @@ def format_table(rows, ratio_rows):
                      f"{r['seconds_per_epoch']:.3f} | {r['us_per_update']:,.1f} | "
                      f"{r['samples_per_sec']:,.0f} | {r['test_acc']:.4f} | {r['eval_seconds']:.3f} | "
                      f"{r['peak_rss_mb']:.0f} | {_settings_text(r['settings'])} |")
-    lines += ["", "| model | batch | mxdl ÷ meetup | mxdl ÷ torch | mxdl ÷ torch-1t | mxdl ÷ best torch "
-              "| mxdl ÷ lower bound | mxdl-conv ÷ torch |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += ["", "| model | batch | mxdl ÷ meetup | mxdl ÷ torch | mxdl ÷ torch-1t | mxdl ÷ torch-lean "
+              "| mxdl ÷ best torch | mxdl ÷ lower bound | mxdl-conv ÷ torch |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in ratio_rows:
         def cell(key, speedup=False):
             if key not in r:
@@ -342,7 +347,8 @@ def format_table(rows, ratio_rows):
             text = f"{r[key]:.3f}"
             return text + (f" ({1 / r[key]:.1f}x faster)" if speedup else "")
         lines.append(f"| {r['model']} | {r['batch_size']} | {cell('mxdl_over_meetup', True)} | "
-                     f"{cell('mxdl_over_torch')} | {cell('mxdl_over_torch_1t')} | {cell('mxdl_over_best_torch')} | "
+                     f"{cell('mxdl_over_torch')} | {cell('mxdl_over_torch_1t')} | {cell('mxdl_over_torch_lean')} | "
+                     f"{cell('mxdl_over_best_torch')} | "
                      f"{cell('mxdl_over_bound')} | "
                      f"{cell('mxdl_conv_over_torch')} |")
     return "\n".join(lines)
@@ -365,6 +371,8 @@ def plan(args, variants):
                     continue  # (see --torch-2t-models)
                 if variant == "torch-1t" and model == "lenet":
                     continue  # conv layers want every core; one thread would only be slower
+                if variant == "torch-lean" and batch_size != 1:
+                    continue  # (the batch-1 reference: no shuffle, no loss kept)
                 if variant == "mxdl-conv" and model != "lenet":
                     continue  # the dense nets are slower this way (bench/README.md, Levers)
                 jobs.append((model, batch_size, variant, args.epochs))

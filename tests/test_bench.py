@@ -50,14 +50,15 @@ def test_batch_one_rows_have_their_own_samples_and_learning_rate():
     assert train_speed.job_limit_lr(args, 1) == (300, 0.01)
     jobs = train_speed.plan(args, list(train_speed.VARIANTS))
     assert {(m, v) for m, b, v, _ in jobs if b == 1} == {
-        (m, v) for m in ("logreg", "mlp") for v in ("mxdl", "torch", "torch-1t")}
+        (m, v) for m in ("logreg", "mlp") for v in ("mxdl", "torch", "torch-1t", "torch-lean")}
+    assert not {v for m, b, v, _ in jobs if b != 1} & {"torch-lean"}  # the lean loop: batch 1 only
 
 
 @pytest.mark.slow
 def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
     data_dir = make_idx_dataset(n_train=200, n_test=100)
     out = tmp_path / "bench.jsonl"
-    variants = "mxdl,meetup,torch"
+    variants = "mxdl,meetup,torch,torch-lean"
     proc = subprocess.run(
         [sys.executable, os.path.join(BENCH, "train_speed.py"), "--quick", "--dataset", "mnist",
          "--data-dir", str(data_dir), "--models", "logreg,lenet", "--batch-sizes", "1,64",
@@ -72,12 +73,16 @@ def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
     has_torch = any(r["variant"] == "torch" for r in results)
     torch = {"torch"} if has_torch else set()
     expected = {("logreg", 64): {"mxdl", "meetup"} | torch, ("lenet", 64): {"mxdl", "meetup"} | torch,
-                ("logreg", 1): {"mxdl"} | torch}  # batch 1: the dense nets, no meetup pipeline
+                ("logreg", 1): {"mxdl"} | torch | ({"torch-lean"} if has_torch else set())}
+    # (batch 1: the dense nets, no meetup pipeline; PyTorch's lean loop only there)
     assert {(r["model"], r["batch_size"]) for r in results} == set(expected)
     for key, variants_run in expected.items():
         assert {r["variant"] for r in results if (r["model"], r["batch_size"]) == key} == variants_run
         assert ratios[key]["mxdl_over_bound"] > 1  # nothing beats the compute bound
         assert ("mxdl_over_torch" in ratios[key]) == has_torch
+        if has_torch:  # best torch: PyTorch's fastest row, whichever it was
+            assert ratios[key]["mxdl_over_best_torch"] == max(
+                v for k, v in ratios[key].items() if k in ("mxdl_over_torch", "mxdl_over_torch_lean"))
         assert ("mxdl_over_best_torch" in ratios[key]) == has_torch
     for model in ("logreg", "lenet"):
         assert ratios[model, 64]["mxdl_over_meetup"] > 0
@@ -87,6 +92,8 @@ def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
         assert r["updates_per_epoch"] == -(-r["num_train"] // r["batch_size"])
         assert r["us_per_update"] == pytest.approx(r["seconds_per_epoch"] / r["updates_per_epoch"] * 1e6)
         assert 0 <= r["test_acc"] <= 1
+    assert all(r["settings"]["engine"] == "eager, lean loop" and r["settings"]["threads"] == 1
+               for r in results if r["variant"] == "torch-lean")
     mxdl = [r for r in results if r["variant"] == "mxdl"]
     assert all(r["settings"]["hybridize"] for r in mxdl)  # the default path is the hybridized one
     assert not any(r["settings"]["hybridize"] for r in results if r["variant"] == "meetup")
