@@ -35,14 +35,17 @@ TWO_SPINNING_THREADS = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}
 
 # Per model: (smallest batch size, settings) that replace DEFAULTS for a process that trains only that
 # model at that batch size or more, and knows it before MXNet is imported (mxdl-mnist).  Measured on
-# 2 cores (bench/README.md): LeNet's convolutions want both cores at any batch size (an epoch at
-# batch 64 goes from 10.8 s to 6.3 s).  The mlp's first layer is a GEMM big enough to share from
-# batch 32 on (batch 256: 0.41 -> 0.25 s an epoch; 64: 0.55 -> 0.47 s), now that the fast path leaves
-# the main thread idle; at batch 1-16 the fork/join costs more than it saves (batch 1: 270 -> 370 us
-# an update).  The logistic regression's 784x10 layer gains nothing either way: one thread.
+# 2 cores with bench/step_profile.py, µs per update with one thread -> two spinning threads
+# (bench/README.md, "Threads per model and batch size"): LeNet's convolutions want both cores at any
+# batch size (an epoch at batch 64: 10.8 s -> 6.3 s).  The dense nets' first layer is a matrix
+# product worth sharing once the batch is large enough, now that the fast path leaves the main
+# thread idle: the mlp from batch 32 (32: 447 -> 402; 64: 777 -> 474; 256: 1680 -> 1035; but 16:
+# 368 -> 413 and 1: 263 -> 304), the logistic regression's small 784x10 layer from batch 256 (256:
+# 380-411 -> 310-333; 512: 740 -> 459; 128 gains under 10 %, 64 nothing, 1: 68 -> 135).
 MODEL_DEFAULTS = {
     "lenet": (1, TWO_SPINNING_THREADS),
     "mlp": (32, TWO_SPINNING_THREADS),
+    "logreg": (256, TWO_SPINNING_THREADS),
 }
 
 

@@ -345,7 +345,8 @@ TWO_SPINNING = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}
     (["mlp", "256"], {}, TWO_SPINNING),
     (["mlp", "256"], {"OMP_WAIT_POLICY": "PASSIVE"}, {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}),
     (["logreg"], {}, ONE_THREAD),
-    (["logreg", "256"], {}, ONE_THREAD),
+    (["logreg", "128"], {}, ONE_THREAD),
+    (["logreg", "256"], {}, TWO_SPINNING),  # the logistic regression's small layer: from 256 on
     (["lenet"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
     (["mlp", "256"], {"MXDL_ENV_DEFAULTS": "0"}, {"OMP_NUM_THREADS": None, "OMP_WAIT_POLICY": None}),
 ])
@@ -372,7 +373,8 @@ def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
     (["--model", "lenet"], "2 ACTIVE"),
     (["--model", "mlp", "--batch-size", "256"], "2 ACTIVE"),
     (["--model", "mlp", "--batch-size", "1"], "1 None"),
-    (["--model", "logreg"], "1 None"),
+    (["--model", "logreg"], "1 None"),                          # the demo: batch 64
+    (["--model", "logreg", "--batch-size", "256"], "2 ACTIVE"),
     (["--model", "lenet", "--ctx", "gpu"], "1 None"),             # the work is on the device
     (["--model", "mlp", "--ctx", "cpu:0,cpu:1"], "1 None"),       # two engine workers share the cores
 ])
