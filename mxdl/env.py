@@ -35,13 +35,12 @@ TWO_SPINNING_THREADS = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "ACTIVE"}
 
 # Per model: (smallest batch size, settings) that replace DEFAULTS for a process that trains only that
 # model at that batch size or more, and knows it before MXNet is imported (mxdl-mnist).  Measured on
-# 2 cores with bench/step_profile.py, µs per update with one thread -> two spinning threads
-# (bench/README.md, "Threads per model and batch size"): LeNet's convolutions want both cores at any
-# batch size (an epoch at batch 64: 10.8 s -> 6.3 s).  The dense nets' first layer is a matrix
-# product worth sharing once the batch is large enough, now that the fast path leaves the main
-# thread idle: the mlp from batch 32 (32: 447 -> 402; 64: 777 -> 474; 256: 1680 -> 1035; but 16:
-# 368 -> 413 and 1: 263 -> 304), the logistic regression's small 784x10 layer from batch 256 (256:
-# 380-411 -> 310-333; 512: 740 -> 459; 128 gains under 10 %, 64 nothing, 1: 68 -> 135).
+# 2 cores with bench/threads.py (bench/README.md, "Threads per model and batch size"; µs per update,
+# one thread -> two spinning): LeNet's convolutions want both cores at any batch size (an epoch at
+# batch 64: 10.8 s -> 6.3 s).  The dense nets' first layer is a matrix product worth splitting once
+# the batch is large enough, now that the fast path leaves the main thread idle: the mlp from batch
+# 32 (32: 423 -> 365; 256: 1566 -> 981; but 1: 248 -> 270), the logistic regression's small 784x10
+# layer from batch 256 (256: 387 -> 293; 64: 145 -> 155; 1: 59 -> 86).
 MODEL_DEFAULTS = {
     "lenet": (1, TWO_SPINNING_THREADS),
     "mlp": (32, TWO_SPINNING_THREADS),

@@ -17,6 +17,7 @@ BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, BENCH)
 
 import flops  # noqa: E402  (bench/ is not a package)
+import threads  # noqa: E402
 import train_speed  # noqa: E402
 
 
@@ -97,3 +98,31 @@ def test_quick_run_end_to_end(make_idx_dataset, tmp_path):
     mxdl = [r for r in results if r["variant"] == "mxdl"]
     assert all(r["settings"]["hybridize"] for r in mxdl)  # the default path is the hybridized one
     assert not any(r["settings"]["hybridize"] for r in results if r["variant"] == "meetup")
+
+
+@pytest.mark.slow
+def test_threads_compares_one_thread_with_two_spinning_ones(make_idx_dataset, tmp_path):
+    """bench/threads.py (through bench/step_profile.py, which it runs once per setting): each process
+    gets the setting it is named for, and the table says which one mxdl chooses."""
+    data_dir = make_idx_dataset(n_train=120, n_test=40)
+    out = tmp_path / "threads.jsonl"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(BENCH, "threads.py"), "--models", "logreg,mlp", "--batch-sizes", "1,32",
+         "--rounds", "1", "--repeats", "1", "--updates", "2", "--min-samples", "4", "--dataset", "mnist",
+         "--data-dir", str(data_dir), "--json", str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| model | batch | samples | 1 thread, µs/update | 2 spinning, µs/update | 2 ÷ 1 | mxdl chooses |" in proc.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["model"], r["batch_size"], r["samples"]) for r in rows] == [
+        ("logreg", 1, 4), ("logreg", 32, 64), ("mlp", 1, 4), ("mlp", 32, 64)]
+    for r in rows:
+        assert r["us_one_thread"] > 0 and r["us_two_spinning"] > 0
+        assert r["two_over_one"] == pytest.approx(r["us_two_spinning"] / r["us_one_thread"])
+        one, two = r["environments"]["1 thread"], r["environments"]["2 spinning"]
+        assert one["OMP_NUM_THREADS"] == "1" and "OMP_WAIT_POLICY" not in one
+        assert two["OMP_NUM_THREADS"] == "2" and two["OMP_WAIT_POLICY"] == "ACTIVE"
+    two_cores = len(os.sched_getaffinity(0)) >= 2
+    assert [r["mxdl_chooses"] for r in rows] == [
+        "1 thread", "1 thread", "1 thread", "2 spinning" if two_cores else "1 thread"]
+    assert threads.chosen("logreg", 256) == ("2 spinning" if two_cores else "1 thread")

@@ -10,7 +10,7 @@
 (``python -m mxdl.commands.mnist`` and ``python scripts/mnist.py`` are the same command.)  Everything
 it does is :func:`mxdl.demos.mnist_demo.run`; this module only turns flags into a :class:`Config`.
 The flags are parsed before MXNet is imported, so that :func:`mxdl.env.configure` can set the
-threading that suits the model first.
+threading that suits the model and batch size first.
 """
 import argparse
 import dataclasses
