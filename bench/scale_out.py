@@ -76,7 +76,9 @@ def horovodrun():
 # ----------------------------------------------------------------------------- the child
 
 def run_child(args):
-    """Train once as scripts/mnist.py would; print this process's epoch times as one JSON line."""
+    """Train once as scripts/mnist.py would, but always with one OpenMP thread a process (the script
+    gives one process on one CPU device the threads of mxdl.env.configure); print this process's
+    epoch times as one JSON line."""
     from mxdl.distributed import launch
     from mxdl.config import Config
     from mxdl.demos.mnist_demo import run

@@ -377,6 +377,7 @@ def test_model_defaults_come_too_late_once_mxnet_is_imported(monkeypatch):
     (["--model", "logreg", "--batch-size", "256"], "2 ACTIVE"),
     (["--model", "lenet", "--ctx", "gpu"], "1 None"),             # the work is on the device
     (["--model", "mlp", "--ctx", "cpu:0,cpu:1"], "1 None"),       # two engine workers share the cores
+    (["--model", "mlp", "--batch-size", "256", "--kvstore", "dist_sync"], "1 None"),  # ps-lite's processes too
 ])
 def test_the_mnist_command_configures_the_model_before_importing_mxnet(flags, expected):
     """``mxdl-mnist --model lenet`` parses its flags, then env.configure, then MXNet: in a fresh
@@ -387,8 +388,8 @@ def test_the_mnist_command_configures_the_model_before_importing_mxnet(flags, ex
         "assert 'mxnet' not in sys.modules, 'import mxdl imported MXNet'",
         "from mxdl.commands.mnist import main",
         "assert 'mxnet' not in sys.modules, 'importing the command imported MXNet'",
-        # a dist kvstore without the launcher: refused after configure, before any training
-        f"code = main({flags!r} + ['--kvstore', 'dist_sync', '--dataset', 'mnist-t10k'])",
+        # a data directory that does not exist: refused after configure, before any training
+        f"code = main({flags!r} + ['--data-dir', '/nonexistent/mxdl-test'])",
         "print(code, 'mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))",
     ])
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}

@@ -195,10 +195,12 @@ def main(argv=None):
 def _main(argv):
     config = parse_config(argv).validate()
     # MXNet reads its threading settings once, when it is imported: choose them for this model and
-    # batch size first, when the run trains on one CPU device.  Horovod's ranks and several CPU
-    # devices share the machine's cores, so each keeps the one thread of env's defaults; on a GPU
-    # the work is on the device, and a spinning CPU thread would only burn a core.
-    if config.dist is None and "," not in config.ctx and not config.ctx.startswith("gpu"):
+    # batch size first, when the run is one process training on one CPU device.  Horovod's ranks,
+    # ps-lite's workers and servers (a dist_* kvstore) and several CPU devices share the machine's
+    # cores, so each keeps the one thread of env's defaults; on a GPU the work is on the device, and
+    # a spinning CPU thread would only burn a core.
+    one_process = config.dist is None and not config.kvstore.startswith("dist")
+    if one_process and "," not in config.ctx and not config.ctx.startswith("gpu"):
         env.configure(config.model, config.batch_size)
     from ..demos.mnist_demo import run  # (imports MXNet)
     from ..distributed import launch
