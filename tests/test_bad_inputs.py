@@ -9,7 +9,8 @@ No network: downloads come from a local HTTP server or a file:// mirror.
 # tests/test_launch.py, not here: item 7 (kill -9 of the launcher) in
 # test_sigkill_of_the_launcher_stops_the_whole_job (and ..._over_real_ssh); item 8 (ssh quoting) in
 # test_launcher_bad_input_is_one_line (ids env-name, dash-host), with the remote command's quoting in
-# test_ssh_remote_command_round_trips_hostile_values.
+# test_ssh_remote_command_round_trips_hostile_values.  The launcher's bounds (absurd worker and
+# server counts, a port in use) are there too, in test_launcher_bad_input_is_one_line.
 import functools
 import gzip
 import http.server
@@ -471,25 +472,6 @@ def test_a_high_lr_that_still_learns_is_not_divergence(home):
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.splitlines()[-1]
     assert float(re.search(r"Test_acc ([\d.]+)", last).group(1)) > 0.6
-
-
-# ----------------------------------------------------- the launcher's bounds (helper "launcher")
-
-def test_launcher_refuses_absurd_worker_counts(home):
-    proc = run_script("-m mxdl.distributed.launch", "--workers", "99999999999", "--", "true",
-                      home=home)
-    assert_one_error(proc, "99999999999 workers")
-
-
-def test_launcher_names_a_port_in_use(home):
-    import socket
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        proc = run_script("-m mxdl.distributed.launch", "--workers", "1", "--port", port, "--",
-                          sys.executable, "-c", "pass", home=home)
-    assert_one_error(proc, f"port {port}", "in use")
 
 
 # -------------------------------------------- item 9: a bad mirror and a trickling one (local HTTP)

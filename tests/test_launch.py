@@ -696,24 +696,26 @@ def bad_hosts_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["--workers", "99999999999"], 2, "at most 64 a host"),
-    (["--workers", "2", "--servers", "99999999999"], 2, "at most 64 a host"),
+    (["--workers", "99999999999"], 2, "99999999999 workers and 1 server on 1 host put 100000000000 "
+                                      "processes on one host; at most 64 a host"),
+    (["--workers", "2", "--servers", "99999999999"], 2, "99999999999 servers on 1 host put"),
     (["--workers", "2", "--env", "A;touch${IFS}pwned;B=1"], 2, "is not a variable name"),
     (["--workers", "2", "--hosts", bad_hosts_file], 2, "may not begin with '-'"),
-    (["--workers", "1", "--port", "BUSY"], 1, "is in use"),
+    (["--workers", "1", "--port", "BUSY"], 1, "port BUSY"),  # (the port, named; "in use": below)
 ], ids=["workers", "servers", "env-name", "dash-host", "port-in-use"])
 def test_launcher_bad_input_is_one_line(tmp_path, args, code, words):
     import socket
     with socket.socket() as busy:
         busy.bind((H.LOCALHOST, 0))
         busy.listen()
-        args = [str(busy.getsockname()[1]) if a == "BUSY" else a(tmp_path) if callable(a) else a
-                for a in args]
+        port = busy.getsockname()[1]
+        args = [str(port) if a == "BUSY" else a(tmp_path) if callable(a) else a for a in args]
         run = subprocess.run(launcher_argv(*args, "--", "touch", str(tmp_path / "ran")), cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert run.returncode == code
     assert run.stdout == "" and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
-    assert "error: " in run.stderr and words in run.stderr
+    assert "error: " in run.stderr and words.replace("BUSY", str(port)) in run.stderr
+    assert "BUSY" not in words or "in use" in run.stderr
     assert not (tmp_path / "ran").exists() and not (tmp_path / "pwned").exists()
 
 
