@@ -573,22 +573,15 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
         pass
 
 
-# mxdl offers no command-line or environment knob for the whole-download deadline (DEADLINE = 600 s
-# in mxdl/data/download.py, bound as download_file's default when the module is imported), so the
-# command runs under a wrapper that lowers that default to 1 s, then calls the real main().
-_SHORT_DEADLINE = ("-c", "import sys; from mxdl.data import download as d; "
-                   "d.download_file.__kwdefaults__['deadline'] = 1.0; "
-                   "from mxdl.commands.mnist import main; sys.exit(main(sys.argv[1:]))")
-
-
 def test_a_trickling_server_is_ended_by_the_whole_download_deadline(home):
     cache, train_files = _tiny_train_files_in_cache(home)
     url, stop = _serve(_Trickle)
     environ = {key: value for key, value in os.environ.items() if key != "MXNET_GLUON_REPO"}
-    environ.update({"PYTHONPATH": str(ROOT), "MXNET_HOME": str(home), "MXNET_GLUON_REPO": url})
+    environ.update({"PYTHONPATH": str(ROOT), "MXNET_HOME": str(home), "MXNET_GLUON_REPO": url,
+                    "MXDL_DOWNLOAD_DEADLINE": "1"})  # (600 s unless set)
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, *_SHORT_DEADLINE, *TRAIN, "--dataset", "mnist"],
+        proc = subprocess.run([sys.executable, str(SCRIPTS / "mnist.py"), *TRAIN, "--dataset", "mnist"],
                               env=environ, capture_output=True, text=True, timeout=120,
                               cwd=str(home))
     finally:
@@ -600,3 +593,13 @@ def test_a_trickling_server_is_ended_by_the_whole_download_deadline(home):
     out = proc.stdout + proc.stderr
     assert "took longer than 1 s" in out and "Using mnist-t10k instead" in out, out
     assert sorted(os.listdir(cache)) == train_files  # nothing half-downloaded left behind
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "inf", "nan"])
+def test_a_bad_download_deadline_is_one_line_before_any_download(home, value):
+    """MXDL_DOWNLOAD_DEADLINE (seconds for a whole file) must be a positive number; a bad one is a
+    configuration error, not a failed download: no fallback to the shipped digits, no training."""
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist", home=home,
+                      env={"MXDL_DOWNLOAD_DEADLINE": value, "MXNET_GLUON_REPO": "http://127.0.0.1:9/"})
+    assert_one_error(proc, "MXDL_DOWNLOAD_DEADLINE must be a positive number of seconds", repr(value))
+    assert "Epoch" not in proc.stdout and "mnist-t10k" not in proc.stdout + proc.stderr

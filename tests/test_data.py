@@ -464,3 +464,9 @@ def test_download_has_a_deadline_for_the_whole_file(tmp_path, monkeypatch):
         data.download_file("http://mirror/labels.gz", target, sha256="0" * 64, progress=False)
     assert clock[0] <= download_module.DEADLINE + 5.0
     assert list(target.parent.iterdir()) == []
+    # MXDL_DOWNLOAD_DEADLINE sets it (a slow link), read at call time
+    clock[0] = 0.0
+    monkeypatch.setenv("MXDL_DOWNLOAD_DEADLINE", "3600")
+    with pytest.raises(data.DownloadError, match="took longer than 3600 s"):
+        data.download_file("http://mirror/labels.gz", target, sha256="0" * 64, progress=False)
+    assert 3600 < clock[0] <= 3605

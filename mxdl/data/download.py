@@ -7,6 +7,7 @@ place only after the sha256 of its uncompressed contents matched: an interrupted
 stalled or wrong download leaves nothing behind, and temporary files of killed runs are removed.
 """
 import gzip
+import math
 import os
 import socket
 import time
@@ -16,7 +17,7 @@ import zlib
 
 from tqdm import tqdm
 
-from ..errors import ChecksumError, DownloadError
+from ..errors import ChecksumError, DownloadError, MxdlError
 from ..files import atomic_write
 from .checksums import sha256_of
 
@@ -25,6 +26,7 @@ from .checksums import sha256_of
 GLUON_REPO = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/"
 TIMEOUT = 10.0  # seconds without an answer before a download gives up (offline: fail fast)
 DEADLINE = 600.0  # seconds for a whole file (MNIST's largest is 9.9 MB: 17 kB/s is enough)
+DEADLINE_VARIABLE = "MXDL_DOWNLOAD_DEADLINE"  # overrides DEADLINE, e.g. on a slower link
 _CHUNK = 1 << 16
 
 # The function that opens URLs. Tests replace it (monkeypatch) so that they never reach the network.
@@ -37,22 +39,40 @@ def mirror_url(namespace, filename):
     return f"{repo.rstrip('/')}/gluon/dataset/{namespace}/{filename}"
 
 
+def download_deadline():
+    """Seconds a whole file may take: ``$MXDL_DOWNLOAD_DEADLINE`` if set, else :data:`DEADLINE`."""
+    text = os.environ.get(DEADLINE_VARIABLE, "").strip()
+    if not text:
+        return DEADLINE
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise MxdlError(f"{DEADLINE_VARIABLE} must be a positive number of seconds, got {text!r}: "
+                        f"set it to e.g. 3600 for a slow link, or unset it for {DEADLINE:.0f} s")
+    return value
+
+
 def _reader(response):
     """A function reading the next chunk as soon as any bytes arrive (not once 64 KiB are in)."""
     read = getattr(response, "read1", None) or response.read
     return lambda: read(_CHUNK)
 
 
-def download_file(url, path, *, sha256, timeout=TIMEOUT, deadline=DEADLINE, progress=True):
+def download_file(url, path, *, sha256, timeout=TIMEOUT, deadline=None, progress=True):
     """Download ``url`` to ``path`` atomically, accepting it only if its uncompressed sha256 matches.
 
     ``path`` ending in ``.gz`` means the download is gzip: it is checked by gunzipping it as the IDX
     reader will (every gzip member), and stored as downloaded. ``timeout`` bounds each wait for the
-    server, ``deadline`` the whole download (a server that trickles a byte at a time fails too).
+    server, ``deadline`` the whole download (a server that trickles a byte at a time fails too;
+    None: :func:`download_deadline`).
     Raises :class:`DownloadError` when the download fails, and :class:`ChecksumError` when the
     contents are wrong; in both cases ``path`` is left as it was and no temporary file remains.
     """
     path = os.fspath(path)
+    if deadline is None:
+        deadline = download_deadline()
     give_up = time.monotonic() + deadline
     try:
         with _urlopen(url, timeout=timeout) as response, atomic_write(path, "w+b") as f:
