@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+from train_speed import write_atomically  # (bench/ is on sys.path: the script's own directory)
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -222,8 +224,7 @@ def main(argv=None):
         results = [profile(models[0], args, log)]
     print("\n\n".join(format_report(r) for r in results))
     if args.json:
-        with open(args.json, "w") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in results))
+        write_atomically(args.json, "".join(json.dumps(r) + "\n" for r in results))
     if len(models) > 1:
         load = os.getloadavg()
         log(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -23,6 +23,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(_HERE))
 
 from mxdl import env as mxdl_env  # noqa: E402  (no MXNet: this process only starts others)
+from train_speed import _csv, write_atomically  # noqa: E402  (bench/ is on sys.path: the script's own)
 
 SETTINGS = {"1 thread": {"OMP_NUM_THREADS": "1"}, "2 spinning": dict(mxdl_env.TWO_SPINNING_THREADS)}
 
@@ -80,10 +81,6 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def _csv(cast):
-    return lambda text: [cast(v) for v in text.split(",") if v]
-
-
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -108,8 +105,7 @@ def main(argv=None):
     rows = measure(args, log)
     print(format_table(rows))
     if args.json:
-        with open(args.json, "w") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in rows))
+        write_atomically(args.json, "".join(json.dumps(r) + "\n" for r in rows))
     load = os.getloadavg()
     log(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0

@@ -51,21 +51,17 @@ def train(net, X, y, *, num_epochs, batch_size, lr, seed, on_epoch=None, lean=Fa
                 optimizer.zero_grad(set_to_none=True)
                 loss_fn(net(X[i:i + batch_size]), y[i:i + batch_size]).backward()
                 optimizer.step()
-            seconds.append(time.time() - start)
-            if on_epoch is not None:
-                on_epoch()
-                net.train()
-            continue
-        order = torch.randperm(len(X), generator=generator)
-        loss_sum = torch.zeros(())
-        for i in range(0, len(X), batch_size):
-            batch = order[i:i + batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(net(X[batch]), y[batch])
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(batch)
-        float(loss_sum)  # the epoch's cost, read once
+        else:
+            order = torch.randperm(len(X), generator=generator)
+            loss_sum = torch.zeros(())
+            for i in range(0, len(X), batch_size):
+                batch = order[i:i + batch_size]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(net(X[batch]), y[batch])
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.detach() * len(batch)
+            float(loss_sum)  # the epoch's cost, read once
         seconds.append(time.time() - start)
         if on_epoch is not None:
             on_epoch()
