@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from conftest import IDX_FILES, synthetic_digits, write_idx_dataset
+from mxdl import files
 from mxdl.data import write_idx
 from mxdl.data.sources import embedded_dir
 
@@ -266,12 +267,10 @@ class _Stall(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def stalling_server():
     _Stall.sent, _Stall.release = threading.Event(), threading.Event()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stall)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    url, stop = _serve(_Stall)
+    yield url
     _Stall.release.set()
-    server.shutdown()
+    stop()
 
 
 def _wait_for(condition, seconds=60):
@@ -304,8 +303,7 @@ def test_stale_temporary_files_of_killed_runs_are_removed(home, tmp_path):
     cache.mkdir(parents=True)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
                           capture_output=True, check=True).stdout.strip()
-    import socket
-    host = socket.gethostname().replace(".", "_")[:32]
+    host = files._HOST
     stale = [cache / f".train-images-idx3-ubyte.gz.{host}-{dead}.abc{i}.tmp" for i in range(9)]
     for path in stale:
         path.write_bytes(b"half a download")
@@ -576,14 +574,10 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
 def test_a_trickling_server_is_ended_by_the_whole_download_deadline(home):
     cache, train_files = _tiny_train_files_in_cache(home)
     url, stop = _serve(_Trickle)
-    environ = {key: value for key, value in os.environ.items() if key != "MXNET_GLUON_REPO"}
-    environ.update({"PYTHONPATH": str(ROOT), "MXNET_HOME": str(home), "MXNET_GLUON_REPO": url,
-                    "MXDL_DOWNLOAD_DEADLINE": "1"})  # (600 s unless set)
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, str(SCRIPTS / "mnist.py"), *TRAIN, "--dataset", "mnist"],
-                              env=environ, capture_output=True, text=True, timeout=120,
-                              cwd=str(home))
+        proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist", home=home, timeout=120,
+                          env={"MXNET_GLUON_REPO": url, "MXDL_DOWNLOAD_DEADLINE": "1"})  # (600 s unless set)
     finally:
         stop()
     assert time.monotonic() - started < 50  # the 600 bytes would take 60 s: the deadline ended it

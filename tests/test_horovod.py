@@ -83,7 +83,7 @@ def test_without_horovod_installed_init_says_how_to_get_it(monkeypatch):
 
 
 def test_outside_horovodrun_init_says_how_to_launch(need_horovod, monkeypatch):
-    for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+    for name in horovod._LAUNCH_VARIABLES:  # (not started by horovodrun)
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(MxdlError, match=r"started by horovodrun, e\.g\. 'horovodrun -np 2 -H localhost:2 --gloo python -m mxdl"):
         horovod.init()
@@ -109,7 +109,7 @@ def test_mxnets_horovod_kvstore_is_refused():
 
 
 def test_dist_horovod_without_horovodrun_is_one_line(run_main, monkeypatch):
-    for name in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+    for name in horovod._LAUNCH_VARIABLES:  # (not started by horovodrun)
         monkeypatch.delenv(name, raising=False)
     configured = []   # env.configure(model, batch size) calls: LeNet's 2 threads must not reach a Horovod rank
     monkeypatch.setattr(mxdl.env, "configure", lambda model, batch_size=None: configured.append(model))
