@@ -397,3 +397,19 @@ def test_the_mnist_command_configures_the_model_before_importing_mxnet(flags, ex
     out = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == f"1 True {expected}"
+
+
+def test_a_schedule_changes_the_lean_update_in_place(monkeypatch):
+    """Under a schedule the learning rate changes at every update: the lean step keeps one update
+    call a batch size and gives it the new rate (not a new call per rate, kept for ever)."""
+    steps = []
+    begin = engine.LeanStep.begin_epoch
+    monkeypatch.setattr(engine.LeanStep, "begin_epoch", lambda self, *a: steps.append(self) or begin(self, *a))
+    X, y = _data(30)
+    net = _twins("logreg")[0]
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {
+        "learning_rate": 0.1, "lr_scheduler": mx.lr_scheduler.CosineScheduler(60, 0.1)})
+    train.fit(net, LOSS, (X, y), num_epochs=2, batch_size=1, lr=0.1, seed=3, trainer=trainer)
+    assert len(steps) == 2 and steps[0] is steps[1]
+    assert list(steps[0]._updates) == [1]  # 60 updates at 60 learning rates: one call
+    assert steps[0]._updates[1]._params["lr"] == trainer.learning_rate == 0.0  # the schedule's last

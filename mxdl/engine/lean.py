@@ -30,9 +30,16 @@ class _OperatorCall:
         self._num_outputs = ctypes.c_int(len(outputs))
         self._outputs = ctypes.cast(c_handle_array(outputs), ctypes.POINTER(NDArrayHandle))
         self._stypes = ctypes.POINTER(ctypes.c_int)()
+        self._params = dict(params)
         self._num_params = ctypes.c_int(len(params))
         self._keys = c_str_array(list(params))
         self._values = c_str_array([str(value) for value in params.values()])
+
+    def set(self, name, value):
+        """Give parameter ``name`` a new ``value`` for the calls that follow (a schedule's learning rate)."""
+        if self._params[name] != value:
+            self._params[name] = value
+            self._values = c_str_array([str(v) for v in self._params.values()])
 
     def __call__(self):
         check_call(_LIB.MXImperativeInvokeEx(
@@ -157,8 +164,7 @@ class LeanStep:
 
     def _update(self, size, lr):
         """The one SGD update of all parameters after a step of ``size`` samples at learning rate ``lr``."""
-        key = (size, lr)
-        if key not in self._updates:
+        if size not in self._updates:  # (one call a batch size; a schedule changes only its lr)
             optimizer = self._trainer._optimizer
             index = self._indices[0]
             params = {"lr": lr,
@@ -172,8 +178,10 @@ class LeanStep:
                 params["momentum"] = optimizer.momentum
                 call = _OperatorCall("sgd_mom_update", [self._weights, self._grads, self._states],
                                      [self._weights], params)
-            self._updates[key] = call
-        return self._updates[key]
+            self._updates[size] = call
+        call = self._updates[size]
+        call.set("lr", lr)
+        return call
 
     def begin_epoch(self, X, y, order):
         if self._data is None or self._data[0] is not X or self._data[1] is not y:
