@@ -215,6 +215,18 @@ def test_empty_test_set_names_the_file(home):
     assert_one_error(proc, "test set", str(data_dir / "t10k-images-idx3-ubyte.gz"), "empty")
 
 
+@pytest.mark.parametrize("n, which", [(0, "training set"), (8000, "test set")])
+def test_empty_mnist_t10k_sets_name_the_file(home, n, which):
+    """mnist-t10k's two sets both come from the t10k file: its first 8000 images train, the rest test."""
+    data_dir = home / "t10k"
+    data_dir.mkdir()
+    write_idx(data_dir / "t10k-images-idx3-ubyte.gz", np.zeros((n, 28, 28), np.uint8))
+    write_idx(data_dir / "t10k-labels-idx1-ubyte.gz", np.zeros((n,), np.uint8))
+    proc = run_script("mnist.py", *TRAIN, "--dataset", "mnist-t10k", "--data-dir", data_dir, home=home)
+    assert_one_error(proc, which, str(data_dir / "t10k-images-idx3-ubyte.gz"), f"holds {n} images",
+                     "empty")
+
+
 def test_data_dir_lacking_files_never_uses_another_copy(home):
     cache = _data_dir(home, name="datasets/mnist")  # a complete copy in MXNet's cache ...
     mine = _data_dir(home, name="mine")  # ... and the directory named, lacking one file

@@ -106,14 +106,15 @@ def load_dataset(name, data_dir=None, limit=None, download=True, progress=True):
     else:
         train = _read(files, "train_images", "train_labels", num_classes)
         test = _read(files, "test_images", "test_labels", num_classes)
-    for part, role in ((train, "train_images"), (test, "test_images")):
+    for part, which, role in ((train, "training", "train_images"), (test, "test", "test_images")):
         if len(part[1]) == 0:
-            which = "training" if role == "train_images" else "test"
-            raise DataError(f"the {which} set of {spec.title} is empty: {files[role]} holds "
-                            f"{len(images) if spec.name == 'mnist-t10k' else 0} images"
-                            + (f" (its first {EMBEDDED_TRAIN} train, the rest test)"
-                               if spec.name == "mnist-t10k" else "")
-                            + "; give files with images in them")
+            if spec.name == "mnist-t10k":  # (both sets come from the one t10k file)
+                holds = (f"{files['test_images']} holds {len(images)} images (its first "
+                         f"{EMBEDDED_TRAIN} train, the rest test)")
+            else:
+                holds = f"{files[role]} holds 0 images"
+            raise DataError(f"the {which} set of {spec.title} is empty: {holds}; give files with "
+                            "images in them")
     train_images, train_labels = train
     if limit is not None:
         train_images, train_labels = train_images[:limit], train_labels[:limit]
