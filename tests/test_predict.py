@@ -83,3 +83,19 @@ def test_script_runs_as_a_process(trained):
                            "--index", "0"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert LINE.match(proc.stdout.strip()).group(2) == "7"
+
+
+def test_a_bad_picture_beside_idx_samples_still_fails_the_run(run_main, trained):
+    """The IDX samples are classified, the unreadable picture is the one error line, and the exit
+    code says so (the --index range check must not forget the pictures that could not be read)."""
+    code, out, err = run_main("predict.py", ["--params", trained, "missing.png", "--idx", IDX, "--index", "0"])
+    assert code == 1 and err.count("\n") == 1 and "missing.png" in err and "1 of 2 inputs" in err, err
+    assert LINE.match(out.strip()).group(2) == "7"
+
+
+def test_help_imports_no_mxnet():
+    code = ("import sys\nfrom mxdl.commands.predict import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint('mxnet' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "False"

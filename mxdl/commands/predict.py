@@ -48,9 +48,9 @@ def read_inputs(args):
             parts.append(X)
     if args.idx:
         images = read_images(args.idx)
-        bad = [i for i in args.index if i >= len(images)]
-        if bad:
-            raise MxdlError(f"--index {bad[0]} is out of range: {args.idx} holds {len(images)} images "
+        out_of_range = [i for i in args.index if i >= len(images)]
+        if out_of_range:
+            raise MxdlError(f"--index {out_of_range[0]} is out of range: {args.idx} holds {len(images)} images "
                             f"(indices 0..{len(images) - 1})")
         names += [f"{args.idx}[{i}]" for i in args.index]
         parts.append(to_X(images[args.index]))
@@ -70,15 +70,14 @@ def main(argv=None):
 
 
 def _main(argv):
-    from ..context import parse_ctx  # MXNet only once the flags are good
-    from ..demos.mnist_demo import classify
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.images and not args.idx:
         parser.error("give image files, or --idx FILE --index I [I ...]")
     if bool(args.idx) != bool(args.index):
         parser.error("--idx FILE and --index I [I ...] go together")
+    from ..context import parse_ctx  # MXNet only once the flags are good
+    from ..demos.mnist_demo import classify
     classes = get_spec(args.dataset or _trained.default_dataset(args)).classes
     net = _trained.load_net(args, parse_ctx(args.ctx))
     names, X, bad = read_inputs(args)
