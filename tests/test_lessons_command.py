@@ -22,7 +22,8 @@ def test_lessons_prints_every_lesson_and_writes_its_pictures(tmp_path, capsys):
     assert all(path.stat().st_size > 10_000 for path in out.iterdir())
 
 
-@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--wd", "-1"], ["--num-train", "x"]])
+@pytest.mark.parametrize("argv", [["--epochs", "0"], ["--wd", "-1"], ["--num-train", "x"],
+                                  ["--seed", "4294967296"]])  # (numpy's seeds end at 2**32 - 1)
 def test_bad_flags_are_one_error_line(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         lessons.main(argv)

@@ -16,7 +16,7 @@ DEFAULTS = LessonsConfig()
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(prog="mxdl-lessons", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=cli.non_negative_int, default=DEFAULTS.seed,
+    parser.add_argument("--seed", type=cli.seed, default=DEFAULTS.seed,
                         help="seed for the toy data, the shuffling and the initial weights")
     parser.add_argument("--epochs", type=cli.positive_int, default=DEFAULTS.num_epochs,
                         help="epochs of the overfitting runs")

@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from .. import backprop, families, meetup, minibatch, overfitting, regression, scratch
-from ..config import check_int, check_number
+from ..config import check_int, check_number, check_seed
 from ..data import load_dataset
 from ..plots import save_figure
 from ..toy import make_toy
@@ -39,7 +39,7 @@ class LessonsConfig:
 
     def validate(self):
         """Raise :class:`~mxdl.errors.MxdlError` naming the first field with a value that cannot work."""
-        check_int("seed", self.seed, 0)
+        check_seed("seed", self.seed)
         check_number("lr", self.lr, above=0)
         check_int("path_epochs", self.path_epochs, 1)
         check_int("num_train", self.num_train, 10)
