@@ -32,7 +32,7 @@ import zipfile
 
 import numpy as np
 
-from .errors import MxdlError
+from .errors import MxdlError, mxnet_reason
 from .files import atomic_write
 
 CHECKPOINT_NAME = "checkpoint.ckpt"  # its name in a run's --out directory
@@ -70,7 +70,7 @@ class Checkpoint:
                 net.load_parameters(params, ctx=ctx)
             except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
                 raise CheckpointError(f"the weights in checkpoint {self.path} do not fit this model "
-                                      f"({_last_line(err)})") from None
+                                      f"({mxnet_reason(err)})") from None
             if trainer is not None and self.states is not None:
                 states = os.path.join(tmp, _STATES)
                 with open(states, "wb") as f:
@@ -79,12 +79,7 @@ class Checkpoint:
                     trainer.load_states(states)
                 except Exception as err:  # an unpickling failure can be any exception type
                     raise CheckpointError(f"the optimiser state in checkpoint {self.path} does not fit "
-                                          f"this trainer ({_last_line(err)})") from None
-
-
-def _last_line(err):
-    text = str(err).strip()
-    return (text.splitlines()[-1].replace("MXNetError: ", "") if text else type(err).__name__)[:300]
+                                          f"this trainer ({mxnet_reason(err)})") from None
 
 
 def _jsonable(value):

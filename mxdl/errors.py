@@ -47,3 +47,10 @@ class FileError(MxdlError):
 
 class DivergedError(MxdlError):
     """The cost became NaN or infinite during training (usually: the learning rate is too high)."""
+
+
+def mxnet_reason(err):
+    """The last line of an MXNetError (its message starts with a C++ "Traceback" header), at most
+    300 characters; an error without a message gives its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[-1].replace("MXNetError: ", "")[:300] if text else type(err).__name__

@@ -15,7 +15,7 @@ import tempfile
 import mxnet as mx
 from mxnet import gluon, nd
 
-from .errors import MxdlError
+from .errors import MxdlError, mxnet_reason
 from .files import _default_mode
 
 
@@ -65,9 +65,7 @@ def import_net(prefix, ctx=None, epoch=0):
         with _quiet_warnings():
             return gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
     except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
-        text = str(err).strip()
-        last = text.splitlines()[-1].replace("MXNetError: ", "") if text else type(err).__name__
-        raise MxdlError(f"cannot load the exported model {prefix} ({last[:300]}): are "
+        raise MxdlError(f"cannot load the exported model {prefix} ({mxnet_reason(err)}): are "
                         f"{symbol_file} and {params_file} from the same export?") from None
 
 

@@ -118,11 +118,6 @@ def make_lr_scheduler(kind, *, lr, updates_per_epoch, num_epochs, factor=0.1, st
         raise MxdlError(f"cannot build the {kind} lr schedule: {err or 'invalid settings'}") from None
 
 
-def current_lr(trainer):
-    """The learning rate the trainer's next update uses (its schedule's value at its update count)."""
-    return float(trainer.learning_rate)
-
-
 def make_trainer(net, config, *, updates_per_epoch, kvstore="device", ctx=None, lean=True):
     """The ``gluon.Trainer`` a :class:`~mxdl.config.Config` asks for: ``config.optimizer`` with its
     flags and ``config.lr_schedule``.  Plain ``sgd`` is :func:`mxdl.train.make_trainer`'s (mxdl's

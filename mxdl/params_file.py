@@ -15,6 +15,7 @@ The format (``NDArray::Save`` in MXNet 1.x, little-endian)::
         prod(sizes) x itemsize bytes of data
     uint64 count, then count x (uint64 length, bytes)   the names
 """
+import math
 import os
 import struct
 
@@ -70,9 +71,7 @@ def _check_array(r, index):
     _, _, dtype = r.take("iii")
     if dtype not in _ITEMSIZE:
         raise _Corrupt(f"array {index} has an unknown element type {dtype}")
-    count = 1
-    for d in shape:
-        count *= d  # Python integers: no overflow
+    count = math.prod(shape)  # Python integers: no overflow
     r.skip(count * _ITEMSIZE[dtype], f"array {index} of shape {shape}")
 
 

@@ -10,7 +10,7 @@ import tempfile
 
 import numpy as np
 
-from .errors import FileError, MxdlError
+from .errors import FileError, MxdlError, mxnet_reason
 from .files import _HOST, file_error, replacing, writable_target
 from .params_file import check_params_file
 
@@ -105,12 +105,6 @@ def check_output_file(path, flag="--save"):
     return path
 
 
-def _mxnet_reason(err):
-    """The last line of an MXNetError (its message starts with a C++ "Traceback" header)."""
-    text = str(err).strip()
-    return text.splitlines()[-1].replace("MXNetError: ", "")[:300] if text else type(err).__name__
-
-
 def _disk_full(directory):
     with contextlib.suppress(OSError):
         info = os.statvfs(directory)
@@ -130,7 +124,7 @@ def save_params(net, path):
         except mx.base.MXNetError as err:
             if _disk_full(os.path.dirname(tmp)):
                 raise file_error(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from None
-            raise FileError(f"cannot write {path}: {_mxnet_reason(err)}") from None
+            raise FileError(f"cannot write {path}: {mxnet_reason(err)}") from None
 
 
 def load_params(net, path, ctx=None):
@@ -148,7 +142,7 @@ def load_params(net, path, ctx=None):
     try:
         net.load_parameters(path, ctx=ctx)
     except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
-        raise MxdlError(f"params file {path} does not fit this model ({_mxnet_reason(err)}): "
+        raise MxdlError(f"params file {path} does not fit this model ({mxnet_reason(err)}): "
                         "check --model matches the model that was saved, or that the file is not "
                         "corrupt") from None
     check_finite(net, f"params file {path}")

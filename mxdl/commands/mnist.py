@@ -181,7 +181,7 @@ def resumed_defaults(resume):
     checkpoint = load_checkpoint(resume)
     names = {field.name for field in dataclasses.fields(Config)}
     defaults = {k: v for k, v in checkpoint.config.items() if k in names
-                and k not in ("resume", "load", "dry_run", "preset")}
+                and k not in ("resume", "load", "dry_run")}
     if os.path.isdir(resume):
         defaults["out"] = resume
     return defaults
@@ -210,7 +210,7 @@ def _main(argv):
         result = run(config)
     from ..meetup import context_line, is_meetup_config
 
-    fresh = not (config.load or config.resume or getattr(config, "dry_run", False))
+    fresh = not (config.load or config.resume or config.dry_run)
     if fresh and result.rank == 0 and is_meetup_config(result.config):
         print(context_line(result.dataset.name, result.history))  # (make demo ends with this line)
 

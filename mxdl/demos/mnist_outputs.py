@@ -2,6 +2,7 @@
 import os
 import time
 
+from ..checkpoint import CHECKPOINT_NAME
 from ..plots import save_figure
 from ..plots import training as plots
 from ..utils import prepare_output_dir, save_params
@@ -45,7 +46,7 @@ def write_outputs(result, out):
     }
     for name in ("accuracy", "cost", "lr", "samples", "confusion", "mistakes"):
         save_figure(figures[name], paths[f"{name}_plot"])
-    checkpoint = os.path.join(out, "checkpoint.ckpt")
+    checkpoint = os.path.join(out, CHECKPOINT_NAME)
     if os.path.isfile(checkpoint):
         paths["checkpoint"] = checkpoint
     paths["report"] = write_run_report(result, os.path.join(out, "report.html"), timings=result.timings,

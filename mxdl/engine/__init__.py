@@ -31,13 +31,12 @@ bench/README.md; that the maths is the same, in tests/test_fast_path.py.
 The package, one module per concept: :mod:`.bound` (:class:`_NetWithLoss`, :class:`BoundStep`),
 :mod:`.lean` (:class:`LeanStep`), :mod:`.autograd_step` (:class:`AutogradStep`), :mod:`.sgd`
 (:class:`SGDTrainer`); this module is the step interface (:func:`make_step`, :func:`run_epoch`)
-and re-exports them all, so ``mxdl.engine.X`` names what it always did.
+and re-exports the four step and trainer classes.
 """
 from ..distributed import parallel
-# Re-exported: every name the one-module engine had (mxdl.engine.X, tests, bench) is still here.
-from .autograd_step import AutogradStep, _drain, _gather, _NetWithLossImperative
-from .bound import BoundStep, _NetWithLoss
-from .lean import _MAX_EXACT_INDEX, _NO_HEAD_GRADS, _ONE, LeanStep, _OperatorCall
+from .autograd_step import AutogradStep
+from .bound import BoundStep
+from .lean import LeanStep
 from .sgd import SGDTrainer
 
 
