@@ -135,11 +135,12 @@ def test_one_engine_at_a_time_and_one_device_a_rank(run_main):
 
 
 def test_shards_are_equal_and_interleaved():
+    """A Horovod rank's share is fit's parallel.shard with its Ranks: equal and interleaved."""
     X, y = np.arange(11).reshape(11, 1), np.arange(11)
-    shards = [horovod.shard(X, y, rank, 3) for rank in range(3)]
+    shards = [parallel.shard(X, y, horovod.Ranks(rank, 3)) for rank in range(3)]
     assert [list(s[1]) for s in shards] == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]   # 9 and 10 left out
-    with pytest.raises(MxdlError, match="2 training samples cannot be shared by 3 ranks"):
-        horovod.shard(X[:2], y[:2], 0, 3)
+    with pytest.raises(MxdlError, match="2 training samples cannot be shared by 3 workers"):
+        parallel.shard(X[:2], y[:2], horovod.Ranks(0, 3))
 
 
 # ----------------------------------------------------------------------------- under horovodrun

@@ -11,7 +11,8 @@ What a rank does here, for the same maths as one process with the global batch:
 * :func:`init` -- this process's :class:`Ranks` (its rank and the job's size) from Horovod, with a
   one-line :class:`~mxdl.errors.MxdlError` when Horovod is not installed or the process was not
   started by ``horovodrun``.  ``fit(..., kvstore=horovod.init())`` does the rest;
-* :func:`shard` (the same interleaved, equal shards as ``dist_sync``: samples r, r + N, r + 2N, ...
+* :func:`mxdl.distributed.parallel.shard` with the :class:`Ranks` (the same interleaved, equal shards
+  as ``dist_sync``: samples r, r + N, r + 2N, ...
   of rank r; the last ``len mod N`` samples are left out, so every rank takes the same steps and
   a short last batch is equally short on every rank);
 * :func:`make_trainer` -- rank 0's initial parameters broadcast to every rank
@@ -78,7 +79,7 @@ class Ranks:
     """The Horovod job this process is one rank of: ``rank`` and ``num_workers`` (the job's size).
 
     Give it to :func:`mxdl.train.fit` as its ``kvstore`` to train with Horovod: ``fit`` then trains
-    on this rank's :func:`shard` with the trainer of :func:`make_trainer` (see
+    on this rank's :func:`~mxdl.distributed.parallel.shard` with the trainer of :func:`make_trainer` (see
     :mod:`mxdl.distributed.parallel`).  It is not an MXNet KVStore: Horovod replaces the kvstore.
     """
 
@@ -103,22 +104,6 @@ def init():
     if not hvd.is_initialized():
         hvd.init()
     return Ranks(hvd.rank(), hvd.size())
-
-
-def shard(X, y, rank, size):
-    """Rank ``rank``'s equal share of ``(X, y)``: samples rank, rank + size, rank + 2 size, ...
-
-    (The same as :func:`mxdl.distributed.parallel.shard`, which ``fit`` uses.)
-
-    Equal, so that every rank takes the same number of steps (an allreduce waits for every rank)
-    and the short last batch has the same size on each; interleaved, so that without shuffling step
-    k of N ranks with batch b sees exactly the samples of step k of one process with batch N b.
-    """
-    per_rank = len(X) // size
-    if per_rank == 0:
-        raise MxdlError(f"{len(X)} training samples cannot be shared by {size} ranks")
-    used = per_rank * size
-    return X[rank:used:size], y[rank:used:size]
 
 
 def make_trainer(net, lr, *, momentum=0.0, wd=0.0, lean=True):
