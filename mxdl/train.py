@@ -116,13 +116,13 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0, kvstore="device", ctx=None, l
     """The talk's optimiser: ``gluon.Trainer`` with plain ``sgd`` (optionally momentum and weight decay);
     ``lean``: the engine's :class:`~mxdl.engine.SGDTrainer` (the same numbers, one call per parameter)."""
     parallel.check_kvstore(devices(net, ctx), kvstore)
-    if parallel.is_horovod(kvstore):  # rank 0's weights to every rank, then hvd.DistributedTrainer
-        return horovod.make_trainer(net, lr, momentum=momentum, wd=wd, lean=lean)
     optimizer_params = {"learning_rate": lr}
     if momentum:
         optimizer_params["momentum"] = momentum
     if wd:
         optimizer_params["wd"] = wd
+    if parallel.is_horovod(kvstore):  # rank 0's weights to every rank, then hvd.DistributedTrainer
+        return horovod.make_trainer(net, optimizer_params, lean=lean)
     kind = engine.SGDTrainer if lean else gluon.Trainer
     return kind(net.collect_params(), "sgd", optimizer_params, kvstore=kvstore)
 

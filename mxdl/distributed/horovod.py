@@ -106,8 +106,10 @@ def init():
     return Ranks(hvd.rank(), hvd.size())
 
 
-def make_trainer(net, lr, *, momentum=0.0, wd=0.0, lean=True):
-    """Rank 0's parameters on every rank, and an SGD ``hvd.DistributedTrainer`` for them.
+def make_trainer(net, optimizer_params, *, lean=True):
+    """Rank 0's parameters on every rank, and an SGD ``hvd.DistributedTrainer`` for them with
+    ``optimizer_params`` (``learning_rate``, optionally ``momentum`` and ``wd``: those of
+    :func:`mxdl.train.make_trainer`, which calls this for a Horovod ``kvstore``).
 
     Call :func:`init` first, and ``trainer.step(b)`` with this rank's batch size ``b``: the trainer
     sums the ranks' gradients and divides by ``b`` times the number of ranks, the global batch.
@@ -117,11 +119,6 @@ def make_trainer(net, lr, *, momentum=0.0, wd=0.0, lean=True):
     hvd = _hvd()
     params = net.collect_params()
     hvd.broadcast_parameters(params, root_rank=0)
-    optimizer_params = {"learning_rate": lr}
-    if momentum:
-        optimizer_params["momentum"] = momentum
-    if wd:
-        optimizer_params["wd"] = wd
     kind = _lean_trainer_class(hvd) if lean else hvd.DistributedTrainer
     return kind(params, "sgd", optimizer_params)
 
