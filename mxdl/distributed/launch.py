@@ -113,7 +113,6 @@ def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=Non
         port = free_port()
     quiet = env.get("PS_VERBOSE", os.environ.get("PS_VERBOSE", "0")) in ("", "0")
     output = Output(quiet_scheduler=quiet)
-    output.port = port
     children = []
     watchdog = Watchdog()
     preexec_fn = parent_death_signal()
@@ -123,7 +122,7 @@ def launch(command, num_workers, num_servers, hosts=None, port=None, timeout=Non
                 children.append(_start(node, command, nodes[0].address, port, num_workers, num_servers,
                                        env, quiet, output, preexec_fn))
                 watchdog.watch(children[-1].proc.pid)
-            return supervise(children, output, timeout, startup_timeout, num_workers, num_servers)
+            return supervise(children, output, timeout, startup_timeout, num_workers, num_servers, port)
     except KeyboardInterrupt:
         output.say("interrupted; stopping all processes")
         raise

@@ -85,8 +85,9 @@ def stop(children):
         child.proc.stdout.close()
 
 
-def supervise(children, output, timeout, startup_timeout, num_workers, num_servers):
-    """Wait for the job; return its exit code once it is over or must be stopped."""
+def supervise(children, output, timeout, startup_timeout, num_workers, num_servers, port):
+    """Wait for the job; return its exit code once it is over or must be stopped (``port``: the
+    scheduler's, named when it cannot listen there)."""
     start = time.monotonic()
     workers = [c for c in children if c.node.role == "worker"]
     announced = False
@@ -99,7 +100,7 @@ def supervise(children, output, timeout, startup_timeout, num_workers, num_serve
                     child.thread.join(timeout=2.0)      # (its last lines may still be in the pipe)
                 if child.node.role == "scheduler" and output.bind_failed.is_set():
                     output.say(f"the scheduler could not listen on {child.node.address} port "
-                               f"{output.port} (in use?): give another --port; stopping the others")
+                               f"{port} (in use?): give another --port; stopping the others")
                 else:
                     output.say(f"{child.node.name} exited with code {_exit_code(code)}; "
                                "stopping the others")
