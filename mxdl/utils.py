@@ -68,24 +68,21 @@ def prepare_output_dir(path, flag="--out"):
     A path naming a file, under /proc, too long, not permitted or on a read-only file system is one
     :class:`FileError` line naming the path and the reason.
     """
+    return check_output_dir(path, flag, keep=True)
+
+
+def check_output_dir(path, flag="--out", *, keep=False):
+    """Prove, before any work, that folder ``path`` can be created and written: it is created, a
+    file is written in it, and what was created is removed again (a failed run leaves nothing);
+    ``keep``: the folders created stay unless the proof failed (:func:`prepare_output_dir`)."""
     path = os.fspath(path)
     created = _make_dirs(path, flag, f"{flag} folder")
     try:
         _probe(path, path, flag)
-    except FileError:
+    except BaseException:  # (FileError, or an interrupt)
         _remove_dirs(created)
         raise
-    return path
-
-
-def check_output_dir(path, flag="--out"):
-    """Prove, before any work, that folder ``path`` can be created and written: it is created, a
-    file is written in it, and what was created is removed again (a failed run leaves nothing)."""
-    path = os.fspath(path)
-    created = _make_dirs(path, flag, f"{flag} folder")
-    try:
-        _probe(path, path, flag)
-    finally:
+    if not keep:
         _remove_dirs(created)
     return path
 
