@@ -17,6 +17,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from .config import LR_SCHEDULES as SCHEDULES
+from .context import devices
 from .errors import MxdlError
 # Hyperparameters with a flag of their own: the optimiser's argument name -> the flag.
 FLAGS = {"momentum": "--momentum", "wd": "--wd", "beta1": "--beta1", "beta2": "--beta2",
@@ -139,7 +140,7 @@ def make_trainer(net, config, *, updates_per_epoch, kvstore="device", ctx=None, 
         return trainer
     if parallel.is_horovod(kvstore):
         raise MxdlError(f"--dist horovod trains with sgd (mxdl's Horovod trainer), not {config.optimizer}")
-    parallel.check_kvstore(net.collect_params().list_ctx() if ctx is None else ctx, kvstore)
+    parallel.check_kvstore(devices(net, ctx), kvstore)
     return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore)
 
 
