@@ -30,6 +30,7 @@ MEETUP_FIRST_EPOCH = {"moving_loss": 0.42, "train_acc": 0.898}  # its first prin
 MNIST_TRAIN_SIZE = 60000
 # The demo's exact settings (mxdl.config.PRESETS['meetup']).
 MEETUP_SETTINGS = dict(model="logreg", init="normal:1", lr=0.1, batch_size=64)
+MNIST_UPDATES_PER_EPOCH = math.ceil(MNIST_TRAIN_SIZE / MEETUP_SETTINGS["batch_size"])  # 938
 
 
 @dataclasses.dataclass
@@ -55,7 +56,7 @@ class Reach:
         """The same number of updates counted in full-MNIST epochs (938 updates each), or None."""
         if self.epoch is None:
             return None
-        return self.updates_needed / math.ceil(MNIST_TRAIN_SIZE / MEETUP_SETTINGS["batch_size"])
+        return self.updates_needed / MNIST_UPDATES_PER_EPOCH
 
     def first_epoch_like_meetup(self):
         """The first epoch whose moving loss and train accuracy are as good as the meetup's first
@@ -72,7 +73,7 @@ class Reach:
                     f"epochs ({self.updates[-1]} updates); best {max(self.test_acc):.4f}")
         return (f"{self.dataset}: test accuracy {self.test_acc[self.epoch - 1]:.4f} >= {self.target} "
                 f"first after epoch {self.epoch} = {self.updates_needed} updates of batch 64 "
-                f"(= {self.mnist_epochs_needed:.1f} full-MNIST epochs of 938 updates)")
+                f"(= {self.mnist_epochs_needed:.1f} full-MNIST epochs of {MNIST_UPDATES_PER_EPOCH} updates)")
 
 
 def updates_to_reach(target=0.90, *, max_epochs=60, dataset="mnist-t10k", seed=1, limit=None,
@@ -135,8 +136,8 @@ def context_line(dataset, history):
     if dataset == "mnist-t10k":
         return (f"in context: {did} on the 8000 shipped MNIST digits (mnist-t10k), not full MNIST. "
                 f"These settings reach 0.90 here only after {SHIPPED_DIGITS_TO_090['updates']} updates "
-                f"({SHIPPED_DIGITS_TO_090['epochs']} epochs); full MNIST (--data-dir DIR) makes 938 "
-                f"updates per epoch, so expect about {SHIPPED_DIGITS_AT_1000_UPDATES:.2f} after its first "
+                f"({SHIPPED_DIGITS_TO_090['epochs']} epochs); full MNIST (--data-dir DIR) makes "
+                f"{MNIST_UPDATES_PER_EPOCH} updates per epoch, so expect about {SHIPPED_DIGITS_AT_1000_UPDATES:.2f} after its first "
                 f"epoch, not 0.90; {meetup}.")
     if dataset == "mnist":
         return f"in context: {did} on full MNIST; {meetup}."

@@ -2,12 +2,10 @@
 
 Takes a :class:`mxdl.meetup.Reach` (and an optional ``ax``) and returns the figure.
 """
-import math
-
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..meetup import MEETUP_SETTINGS, MEETUP_TEST_ACC, MNIST_TRAIN_SIZE
+from ..meetup import MEETUP_TEST_ACC, MNIST_UPDATES_PER_EPOCH
 
 
 def plot_reach(reach, ax=None):
@@ -23,11 +21,10 @@ def plot_reach(reach, ax=None):
     fig = ax.figure
     ax.plot(reach.updates, reach.test_acc, "o-", color="tab:blue", markersize=3,
             label=f"fresh run on {reach.dataset} (the demo's settings), after each epoch")
-    per_mnist_epoch = math.ceil(MNIST_TRAIN_SIZE / MEETUP_SETTINGS["batch_size"])
-    talk_updates = per_mnist_epoch * np.arange(1, len(MEETUP_TEST_ACC) + 1)
+    talk_updates = MNIST_UPDATES_PER_EPOCH * np.arange(1, len(MEETUP_TEST_ACC) + 1)
     ax.plot(talk_updates, MEETUP_TEST_ACC, "*", color="tab:red", markersize=12,
             label="the meetup's printout: 0.8953, 0.8986, 0.8981, 0.9002\n"
-                  "(full MNIST, drawn after 1-4 epochs of 938 updates)")
+                  f"(full MNIST, drawn after 1-4 epochs of {MNIST_UPDATES_PER_EPOCH} updates)")
     ax.axhline(reach.target, color="tab:gray", linestyle=":", linewidth=1)
     if reach.epoch is not None:
         ax.axvline(reach.updates_needed, color="tab:green", linestyle="--", linewidth=1.2,
