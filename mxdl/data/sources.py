@@ -138,18 +138,19 @@ def locate(name, data_dir=None, download=False, progress=True):
     spec = get_spec(name)
     places = search_dirs(name, data_dir)
     searched = [directory for directory, _ in places]
-    found = [(directory, what, files) for directory, what in places
-             for files in [files_in(directory, spec.roles)] if files is not None]
-    if data_dir is not None and (not found or found[0][0] != places[0][0]):
+    # The first place that has them all (the search stops there).
+    found = next(((directory, what, files) for directory, what in places
+                  for files in [files_in(directory, spec.roles)] if files is not None), None)
+    if data_dir is not None and (found is None or found[0] != places[0][0]):
         # A directory you named that lacks the files is your mistake to hear about: never silently
         # read another copy (or download one) instead.
         message = not_found_message(spec, places[:1] if found else places, named=True)
         if found:
-            message += (f". Another copy is in {found[0][0]} ({found[0][1]}): pass --data-dir "
-                        f"{found[0][0]} or leave --data-dir out to use it")
+            message += (f". Another copy is in {found[0]} ({found[1]}): pass --data-dir "
+                        f"{found[0]} or leave --data-dir out to use it")
         raise DataNotFoundError(message, searched=searched)
     if found:
-        directory, what, files = found[0]
+        directory, what, files = found
         return files, f"{directory} ({what})"
     if not download or spec.mirror is None:
         raise DataNotFoundError(not_found_message(spec, places), searched=searched)
