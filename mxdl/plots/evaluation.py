@@ -3,8 +3,8 @@
 Each function takes data (and an optional ``ax``) and returns a :class:`matplotlib.figure.Figure`.
 """
 import numpy as np
-from matplotlib.figure import Figure
 
+from . import new_axes
 from .training import plot_samples
 
 
@@ -13,8 +13,7 @@ def plot_mistakes(X, y, y_pred, confidence, classes=None, ax=None, ncols=10):
     sure it was, and the true label: the pictures to look at first when a net disappoints."""
     X = np.asarray(X, dtype="float32")
     if len(X) == 0:
-        fig = Figure(figsize=(5, 1.2), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = new_axes(None, (5, 1.2))
         ax.axis("off")
         ax.set_title("no mistakes: every test sample was classified right")
         return fig
@@ -28,10 +27,7 @@ def plot_mistakes(X, y, y_pred, confidence, classes=None, ax=None, ncols=10):
 
 def plot_precision_recall(rows, ax=None):
     """Per-class precision and recall as grouped bars (``rows``: :meth:`mxdl.metrics.Evaluation.rows`)."""
-    fig = None
-    if ax is None:
-        fig = Figure(figsize=(max(5, 0.55 * len(rows) + 2), 3.2), layout="constrained")
-        ax = fig.add_subplot()
+    fig, ax = new_axes(ax, (max(5, 0.55 * len(rows) + 2), 3.2))
     names = [row["class"] for row in rows]
     x = np.arange(len(rows))
     ax.bar(x - 0.2, [row["precision"] for row in rows], 0.4, label="precision")
@@ -42,4 +38,4 @@ def plot_precision_recall(rows, ax=None):
     ax.set(ylim=(0, 1.05), ylabel="fraction", title="precision and recall per class")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(loc="lower right", fontsize="small")
-    return fig or ax.figure
+    return fig

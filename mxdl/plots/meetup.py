@@ -3,9 +3,8 @@
 Takes a :class:`mxdl.meetup.Reach` (and an optional ``ax``) and returns the figure.
 """
 import numpy as np
-from matplotlib.figure import Figure
-
 from ..meetup import MEETUP_TEST_ACC, MNIST_UPDATES_PER_EPOCH
+from . import new_axes
 
 
 def plot_reach(reach, ax=None):
@@ -15,10 +14,7 @@ def plot_reach(reach, ax=None):
     them (after 938, 1876, 2814 and 3752 updates of batch 64), so the gap between them and the fresh
     curve is the training the meetup's net most likely had before its printout.
     """
-    if ax is None:
-        fig = Figure(figsize=(7.5, 4.5), layout="constrained")
-        ax = fig.add_subplot()
-    fig = ax.figure
+    fig, ax = new_axes(ax, (7.5, 4.5))
     ax.plot(reach.updates, reach.test_acc, "o-", color="tab:blue", markersize=3,
             label=f"fresh run on {reach.dataset} (the demo's settings), after each epoch")
     talk_updates = MNIST_UPDATES_PER_EPOCH * np.arange(1, len(MEETUP_TEST_ACC) + 1)
