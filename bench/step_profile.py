@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 
-from train_speed import write_atomically  # (bench/ is on sys.path: the script's own directory)
+from train_speed import load_average, write_atomically  # (bench/ is on sys.path: the script's own directory)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -137,15 +137,14 @@ def profile(model_name, args, log):
         durations = _operator_durations(trace)
     api = _api_counts(table)
     per = 1e6 / updates
-    updates_profiled = profiled_updates
     result = {
         "model": model_name, "batch_size": args.batch_size, "samples": n, "updates": updates,
         "us_per_update_wall": min(walls) * per, "us_per_update_wall_median": statistics.median(walls) * per,
         "us_per_update_main_thread_cpu": min(mains) * per,
         "us_per_update_engine_threads_cpu": min(workers) * per,
-        "api_calls_per_update": {k: v / updates_profiled for k, v in sorted(api.items(), key=lambda kv: -kv[1])},
+        "api_calls_per_update": {k: v / profiled_updates for k, v in sorted(api.items(), key=lambda kv: -kv[1])},
         "operators_per_update": {
-            name: _per_update(times, updates_profiled)
+            name: _per_update(times, profiled_updates)
             for name, times in sorted(durations.items(), key=lambda kv: -len(kv[1]))},
         "environment": {k: v for k, v in sorted(os.environ.items())
                         if k.startswith(("MXNET_", "OMP_"))},
@@ -203,14 +202,13 @@ def main(argv=None):
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     models = [name for name in args.models.split(",") if name]
     if len(models) > 1:  # one process per model: MXNet's profiler writes one trace file per process
-        load = os.getloadavg()
         log(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
-        log(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
+        log(f"load average at start: {load_average()}; {os.cpu_count()} CPUs")
         results = []
         with tempfile.TemporaryDirectory() as directory:
+            rest = list(argv if argv is not None else sys.argv[1:])
             for name in models:
                 out = os.path.join(directory, f"{name}.jsonl")
-                rest = [a for a in (argv if argv is not None else sys.argv[1:])]
                 subprocess.run([sys.executable, os.path.abspath(__file__), *rest, "--models", name,
                                 "--json", out], check=True, stdout=subprocess.DEVNULL)
                 with open(out) as f:
@@ -226,8 +224,7 @@ def main(argv=None):
     if args.json:
         write_atomically(args.json, "".join(json.dumps(r) + "\n" for r in results))
     if len(models) > 1:
-        load = os.getloadavg()
-        log(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        log(f"load average at end: {load_average()}")
     return 0
 
 

@@ -23,7 +23,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(_HERE))
 
 from mxdl import env as mxdl_env  # noqa: E402  (no MXNet: this process only starts others)
-from train_speed import _csv, write_atomically  # noqa: E402  (bench/ is on sys.path: the script's own)
+from train_speed import _csv, load_average, write_atomically  # noqa: E402  (bench/ is on sys.path: the script's own)
 
 SETTINGS = {"1 thread": {"OMP_NUM_THREADS": "1"}, "2 spinning": dict(mxdl_env.TWO_SPINNING_THREADS)}
 
@@ -100,14 +100,12 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    load = os.getloadavg()
-    log(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
+    log(f"load average at start: {load_average()}; {os.cpu_count()} CPUs")
     rows = measure(args, log)
     print(format_table(rows))
     if args.json:
         write_atomically(args.json, "".join(json.dumps(r) + "\n" for r in rows))
-    load = os.getloadavg()
-    log(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    log(f"load average at end: {load_average()}")
     return 0
 
 

@@ -421,6 +421,11 @@ def _csv(cast, choices=None):
     return parse
 
 
+def load_average():
+    """The machine's load average over 1, 5 and 15 minutes, as the benchmarks log it: '0.81 1.22 1.39'."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def write_atomically(path, text):
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -476,9 +481,8 @@ def main(argv=None):
         args.epochs = args.rounds = 1
         args.gemm_sizes = [256, 512]
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    load = os.getloadavg()
     log(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
-    log(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
+    log(f"load average at start: {load_average()}; {os.cpu_count()} CPUs")
     started = time.time()
     rows, ratio_rows, gemm = run_benchmark(args, log)
     print(format_table(rows, ratio_rows))
@@ -488,8 +492,7 @@ def main(argv=None):
     print("\n".join(lines))
     if args.json:
         write_atomically(args.json, "\n".join(lines) + "\n")
-    load = os.getloadavg()
-    log(f"total {time.time() - started:.0f} s; load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    log(f"total {time.time() - started:.0f} s; load average at end: {load_average()}")
     return 0
 
 
