@@ -356,13 +356,17 @@ def test_bad_outputs_are_refused_before_training(home, case):
 
 
 def _can_drop_root():
+    """Root, setpriv, and a checkout and Python that user 'nobody' can read (a clone inside a 0700
+    folder, e.g. one from mktemp -d, is not)."""
     if not IS_ROOT or shutil.which("setpriv") is None:
         return False
-    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                            "-c", f"open({str(SCRIPTS / 'mnist.py')!r}).close()"], capture_output=True)
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _can_drop_root(), reason="needs root and setpriv to run as another user")
+@pytest.mark.skipif(not _can_drop_root(), reason="needs root, setpriv, and a checkout another user "
+                    "can read, to run as another user")
 @pytest.mark.parametrize("flag", ["--out", "--save"])
 def test_no_permission_is_refused_before_training(flag):
     import tempfile
